@@ -1,0 +1,3 @@
+export type { ExitCodeValue } from './errors.ts';
+export { CliError, ExitCode, isCodedError } from './errors.ts';
+export type { Command, CommandTable } from './types.ts';

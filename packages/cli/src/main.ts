@@ -1,0 +1,82 @@
+/**
+ * Process edge of the `lumen` CLI: picks the command, runs it, turns errors into one
+ * line on stderr and an exit code. Everything that decides something lives in the
+ * packages that own the command.
+ */
+import { ExitCode, isCodedError } from './errors.ts';
+import type { CommandTable } from './types.ts';
+
+/** Which package owns which command word. Loaded lazily so `lumen render` never loads the OCI client. */
+const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
+  inventory: () => import('@lumen/supply/cli'),
+  bundle: () => import('@lumen/supply/cli'),
+  keygen: () => import('@lumen/supply/cli'),
+  sign: () => import('@lumen/supply/cli'),
+  verify: () => import('@lumen/supply/cli'),
+  'mirror-config': () => import('@lumen/supply/cli'),
+  release: () => import('@lumen/platform/cli'),
+  render: () => import('@lumen/platform/cli'),
+  check: () => import('@lumen/check/cli'),
+};
+
+async function allCommands(): Promise<CommandTable> {
+  const loaders = [...new Set(Object.values(owners))];
+  const tables = await Promise.all(loaders.map((load) => load().then((m) => m.commands)));
+  return Object.assign({}, ...tables);
+}
+
+function helpText(table: CommandTable): string {
+  const names = Object.keys(table).sort();
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'usage: lumen <command> [options]',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${table[n]?.summary ?? ''}`),
+    '',
+    "Run 'lumen <command> --help' for a command's options and exit codes.",
+    'Exit codes: 0 ok, 1 a proof failed, 2 bad usage or input, 3 remote failure, 4 local I/O failure, 70 internal error, 130 interrupted.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    console.log(helpText(await allCommands()));
+    return first === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const owner = owners[first];
+  if (!owner) {
+    console.error(`lumen: unknown command '${first}' (see 'lumen --help')`);
+    return ExitCode.usage;
+  }
+  const { commands } = await owner();
+  // Two-word commands ("bundle create") take precedence over one-word ones ("sign").
+  const twoWords = second !== undefined ? `${first} ${second}` : undefined;
+  const name = twoWords !== undefined && commands[twoWords] ? twoWords : first;
+  const command = commands[name];
+  if (!command) {
+    const family = Object.keys(commands).filter((n) => n.startsWith(`${first} `));
+    const hint = family.length > 0 ? `: one of ${family.join(', ')}` : '';
+    console.error(`lumen: unknown command '${[first, second].filter(Boolean).join(' ')}'${hint}`);
+    return ExitCode.usage;
+  }
+  const args = argv.slice(name.split(' ').length);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(command.usage);
+    return ExitCode.ok;
+  }
+  return command.run(args);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (isCodedError(err)) {
+    console.error(`lumen: ${err.message}`);
+    process.exitCode = err.exitCode;
+  } else {
+    console.error(`lumen: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = ExitCode.internal;
+  }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Command (b) of the README: install what the tests need, then lint, typecheck and run every test.
+# Works on a fresh Debian 12 / Ubuntu machine as root. Installs Debian packages only where missing,
+# npm dependencies from the lock file; starts no daemon (the test harness starts its own servers
+# on loopback ports and never touches the machine's own PostgreSQL/Redis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# binary -> Debian package that provides it
+declare -A need=(
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql-15
+  [/usr/bin/redis-server]=redis-server
+  [/usr/bin/docker-registry]=docker-registry
+  [/usr/bin/prometheus]=prometheus
+  [/usr/bin/promtool]=prometheus
+  [/usr/bin/skopeo]=skopeo
+  [/usr/bin/openssl]=openssl
+  [/usr/bin/ansible-lint]=ansible-lint
+  [/usr/bin/yamllint]=yamllint
+  [/usr/bin/shellcheck]=shellcheck
+)
+missing=()
+for bin in "${!need[@]}"; do [ -x "$bin" ] || missing+=("${need[$bin]}"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "test-all: installing Debian packages: $pkgs"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+fi
+
+if ! command -v npm >/dev/null; then
+  echo "test-all: npm is missing: installing Debian's nodejs and npm"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+echo "test-all: npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+npm run ci
