@@ -1,0 +1,102 @@
+/**
+ * A real Distribution registry (Debian `docker-registry`, v2.8) on a free loopback port.
+ *
+ * Quirks measured here (FACTS.md): no referrers API; OCI manifests are 404 unless the OCI media type is
+ * in `Accept`; no single-POST upload; a manifest PUT is refused unless its blobs are in that repository.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { stringify } from 'yaml';
+import { type Daemon, instanceDir, removeInstanceDir, secret, startDaemon, startOnPort } from './daemon.ts';
+import { HarnessError } from './errors.ts';
+
+const registryBin = process.env.LUMEN_REGISTRY_BIN ?? '/usr/bin/docker-registry';
+
+export interface StartRegistryOptions {
+  /** Require HTTP basic auth with these credentials (htpasswd, bcrypt). Default: no auth. */
+  auth?: { username: string; password: string };
+}
+
+export interface Registry {
+  /** `127.0.0.1:PORT`, as used in image references. */
+  readonly host: string;
+  /** `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly port: number;
+  /** Where blobs and manifests are stored on disk. */
+  readonly storageDir: string;
+  /** The basic-auth credentials, when started with `auth`. */
+  readonly auth: { username: string; password: string } | undefined;
+  running(): boolean;
+  /** Starts it again on the same port, with the same storage. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a Distribution registry (plain HTTP, loopback only). Call `close()` in `after()`. */
+export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Registry> {
+  if (!existsSync(registryBin))
+    throw new HarnessError('HARNESS_MISSING', `${registryBin} not found (apt-get install docker-registry)`);
+  const dir = instanceDir('registry');
+  const storageDir = join(dir, 'storage');
+  const configFile = join(dir, 'config.yml');
+  if (opts.auth) {
+    // Distribution accepts only bcrypt entries in htpasswd.
+    writeFileSync(join(dir, 'htpasswd'), `${opts.auth.username}:${bcrypt.hashSync(opts.auth.password, 8)}\n`);
+  }
+  let port = 0;
+  let daemon: Daemon | undefined;
+  const launch = (p: number) => {
+    writeFileSync(
+      configFile,
+      stringify({
+        version: 0.1,
+        log: { level: 'warn', accesslog: { disabled: true } },
+        storage: {
+          filesystem: { rootdirectory: storageDir },
+          delete: { enabled: true },
+          cache: { blobdescriptor: 'inmemory' },
+        },
+        http: { addr: `127.0.0.1:${p}`, secret: secret(), headers: { 'X-Content-Type-Options': ['nosniff'] } },
+        ...(opts.auth ? { auth: { htpasswd: { realm: 'lumen-test', path: join(dir, 'htpasswd') } } } : {}),
+      }),
+    );
+    return startDaemon(
+      { name: 'registry', bin: registryBin, args: ['serve', configFile], dir, logName: 'registry' },
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${p}/v2/`);
+        await res.arrayBuffer();
+        return res.status === 200 || res.status === 401;
+      },
+    );
+  };
+  const registry: Registry = {
+    get host() {
+      return `127.0.0.1:${port}`;
+    },
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    storageDir,
+    auth: opts.auth,
+    running: () => daemon?.running() ?? false,
+    async start() {
+      if (daemon?.running()) return;
+      ({ port, daemon } = await startOnPort(port, launch));
+    },
+    async stop() {
+      await daemon?.stop('SIGTERM');
+    },
+    async close() {
+      await daemon?.stop('SIGKILL');
+      removeInstanceDir(dir);
+    },
+  };
+  await registry.start();
+  return registry;
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type RedisCluster, startRedis } from '@lumen/testkit';
+import { Redis } from 'ioredis';
+
+describe('testkit: Redis master + replica + 3 Sentinels', () => {
+  let redis: RedisCluster;
+  before(async () => {
+    redis = await startRedis({ sentinels: 3 });
+  });
+  after(() => redis?.close());
+
+  it('requires the generated password and never uses the machine port 6379', async () => {
+    assert.notEqual(redis.master.port, 6379);
+    // Speak RESP directly: an unauthenticated PING must be refused.
+    const socket = connect(redis.master.port, '127.0.0.1');
+    socket.write('PING\r\n');
+    const [reply] = await once(socket, 'data');
+    socket.destroy();
+    assert.match(String(reply), /^-NOAUTH/);
+  });
+
+  it('fails over to the replica when the master is killed', async () => {
+    const before = await redis.currentMaster();
+    assert.equal(before.port, redis.master.port);
+    await redis.master.kill();
+    const now = await redis.waitForFailover(before.port);
+    assert.equal(now.port, redis.replica?.port);
+    const client = new Redis({ port: now.port, password: redis.password as string, maxRetriesPerRequest: 1 });
+    assert.equal(await client.set('after-failover', '1'), 'OK');
+    client.disconnect();
+  });
+});
