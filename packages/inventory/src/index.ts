@@ -1,1 +1,54 @@
-export {};
+/**
+ * @lumen/inventory — the single source of truth: every image, chart and file of the platform with
+ * its upstream source, version and pinned digest, plus the site settings. See docs/inventory.md.
+ */
+export { INVENTORY_EXIT_CODE, InventoryError, InventoryErrorCode, type InventoryErrorCodeValue } from './errors.ts';
+export {
+  type Chart,
+  DEFAULT_INVENTORY_DIR,
+  displayPath,
+  formatPath,
+  type Image,
+  INVENTORY_FILES,
+  type Inventory,
+  type InventoryFile,
+  type LoadOptions,
+  loadInventory,
+  unlockedEntries,
+} from './load.ts';
+export {
+  DIGEST_PATTERN,
+  formatReference,
+  type ImageReference,
+  looksLikeHost,
+  parseReference,
+  TAG_PATTERN,
+} from './reference.ts';
+export {
+  type ChartRepository,
+  type ChartSource,
+  chartDigest,
+  chartOciRef,
+  chartRef,
+  chartRepository,
+  findChart,
+  findFile,
+  findImage,
+  findImageByReference,
+  imageRef,
+  mirrorHosts,
+  resolveAirgapPath,
+  type UpstreamRefOptions,
+  upstreamRef,
+} from './resolve.ts';
+export type {
+  ChartLock,
+  ChartSpec,
+  FileLock,
+  FileSpec,
+  ImageLock,
+  ImageSpec,
+  Lock,
+  Site,
+  SiteNode,
+} from './schema.ts';

@@ -1,0 +1,227 @@
+/**
+ * The schemas of the inventory files, declared once: they drive validation, the TypeScript
+ * types and docs/inventory.md. Every object is strict — an unknown field is an error, because
+ * a misspelt `platfroms:` silently ignored is exactly how versions drift.
+ */
+import { z } from 'zod';
+import { DIGEST_PATTERN, parseReference, TAG_PATTERN } from './reference.ts';
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOST_PORT = /^[a-zA-Z0-9.-]+(:\d{1,5})?$/;
+// SemVer 2.0 with an optional leading 'v' (Helm accepts both; K3s versions carry '+k3s1').
+const SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** A stable short id: lowercase, digits and '-', as Kubernetes names. */
+export const nameSchema = z.string().regex(NAME, 'must be a short id: lowercase letters, digits and "-"');
+
+/** `os/arch[/variant]`, e.g. `linux/amd64`. */
+export const platformSchema = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'must be os/arch[/variant]');
+
+const digestSchema = z.string().regex(DIGEST_PATTERN, 'must be sha256:<64 lowercase hex>');
+
+/** An image tag: present, valid, and never the mutable `latest`. */
+export const tagSchema = z
+  .string()
+  .regex(TAG_PATTERN, 'must be a valid tag (letters, digits, "_", ".", "-", at most 128)')
+  .refine((t) => t !== 'latest', 'must not be "latest": pin a version');
+
+/** An upstream repository without tag or digest, with an explicit registry host (`docker.io/library/redis`). */
+const upstreamSourceSchema = z.string().superRefine((text, ctx) => {
+  try {
+    const ref = parseReference(text);
+    if (!ref.host)
+      ctx.addIssue({ code: 'custom', message: `must start with the registry host (e.g. docker.io/${text})` });
+    if (ref.tag || ref.digest)
+      ctx.addIssue({ code: 'custom', message: 'must not carry a tag or digest: use the tag field' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** One image of the platform. */
+export const imageSchema = z
+  .strictObject({
+    /** Short stable id other code refers to (`cert-manager-controller`). */
+    name: nameSchema,
+    /**
+     * `upstream` (default): pulled from `source` into the bundle. `build`: built by lumen's CI and pushed
+     * straight into the airgap registry at `repository`; its tag and digest are written by `lumen release bump`.
+     */
+    origin: z.enum(['upstream', 'build']).default('upstream'),
+    /** Upstream repository with host, no tag (`docker.io/library/traefik`). Required for `upstream` images. */
+    source: upstreamSourceSchema.optional(),
+    /** Path in the airgap registry of a `build` image (`lumen/lumen-api`). */
+    repository: z.string().optional(),
+    /** Tag to pull; the lock pins it to a digest. */
+    tag: tagSchema,
+    /** Platforms to carry across the gap. */
+    platforms: z.array(platformSchema).min(1),
+    /** The platform component (Argo CD Application) that runs it. */
+    component: nameSchema,
+    /** Free text: why this image, what in it matters. */
+    note: z.string().optional(),
+  })
+  .superRefine((img, ctx) => {
+    if (img.origin === 'upstream') {
+      if (!img.source) ctx.addIssue({ code: 'custom', path: ['source'], message: 'required for an upstream image' });
+      if (img.repository !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['repository'], message: 'only for origin: build (use source)' });
+    } else {
+      if (img.source !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['source'],
+          message: 'a build image has no upstream source (use repository)',
+        });
+      if (!img.repository) {
+        ctx.addIssue({ code: 'custom', path: ['repository'], message: 'required for a build image' });
+      } else {
+        try {
+          const ref = parseReference(img.repository);
+          if (ref.host || ref.tag || ref.digest) throw new Error('must be a bare path');
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['repository'],
+            message: 'must be a bare repository path (lumen/lumen-api)',
+          });
+        }
+      }
+    }
+    if (new Set(img.platforms).size !== img.platforms.length)
+      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'lists a platform twice' });
+  });
+
+/** `images.yaml`. */
+export const imagesFileSchema = z.strictObject({ images: z.array(imageSchema).min(1) });
+
+/** One Helm chart of the platform. */
+export const chartSchema = z
+  .strictObject({
+    /** Short stable id (`traefik`). */
+    name: nameSchema,
+    /** Classic repository base URL (`https://traefik.github.io/charts`) or OCI repository (`oci://ghcr.io/org/charts`). */
+    repo: z
+      .string()
+      .regex(/^(https:\/\/|oci:\/\/)[^\s]+[^/\s]$/, 'must be an https:// or oci:// URL without a trailing slash'),
+    /** Chart name in that repository. */
+    chart: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a chart name'),
+    /** Exact chart version (SemVer). */
+    version: z.string().regex(SEMVER, 'must be an exact SemVer version (no ranges)'),
+    /** The platform component (Argo CD Application) that installs it. */
+    component: nameSchema,
+    /** Names of the images (from images.yaml) the chart deploys; the renderer points its values at them. */
+    images: z.array(nameSchema).default([]),
+    /** Free text. */
+    note: z.string().optional(),
+  })
+  .superRefine((chart, ctx) => {
+    if (chart.repo.startsWith('oci://')) {
+      try {
+        const ref = parseReference(chart.repo.slice('oci://'.length));
+        if (!ref.host || ref.tag || ref.digest) throw new Error('bad');
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['repo'], message: 'must be oci://host[:port]/path' });
+      }
+    }
+  });
+
+/** `charts.yaml`. */
+export const chartsFileSchema = z.strictObject({ charts: z.array(chartSchema).min(1) });
+
+/** One downloadable file carried across the gap (the K3s binary, its airgap image tarball, the install script). */
+export const fileSchema = z.strictObject({
+  /** Short stable id (`k3s-arm64`). */
+  name: nameSchema,
+  /** Download URL (https only). */
+  url: z.string().regex(/^https:\/\/\S+$/, 'must be an https:// URL'),
+  /** Upstream version of the file (`v1.33.5+k3s1`). */
+  version: z.string().min(1),
+  /** Platform it is for; absent for platform-independent files. */
+  platform: platformSchema.optional(),
+  /** Where the file goes on the node (documentation for the provisioning roles). */
+  installPath: z.string().startsWith('/').optional(),
+  /** Free text. */
+  note: z.string().optional(),
+});
+
+/** `files.yaml` (optional). */
+export const filesFileSchema = z.strictObject({ files: z.array(fileSchema) });
+
+/** A node of the site. */
+export const nodeSchema = z.strictObject({
+  name: nameSchema,
+  ip: z.string().regex(IPV4, 'must be an IPv4 address'),
+  /** K3s role: `server` (control plane) or `agent` (worker). */
+  role: z.enum(['server', 'agent']),
+  cpus: z.number().int().positive(),
+  memoryGiB: z.number().positive(),
+  diskGiB: z.number().int().positive(),
+});
+
+/** `site.yaml`: where the platform runs. */
+export const siteSchema = z
+  .strictObject({
+    /** Airgap registry `host:port` every image is pulled from (`192.168.2.2:5000`). */
+    registry: z.string().regex(HOST_PORT, 'must be host[:port], without scheme or path'),
+    /** True when the airgap registry speaks plain HTTP (K3s mirrors then need `http://`). */
+    plainHttp: z.boolean(),
+    /** Repository path under the registry where charts are pushed as Helm OCI artifacts. Default `charts`. */
+    chartsPath: z
+      .string()
+      .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/)
+      .default('charts'),
+    /** DNS domain of the platform's ingress names (`airgap.local`). */
+    domain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a DNS domain'),
+    /** Node network in CIDR notation (`192.168.2.0/24`). */
+    network: z.string().regex(/^[\d.]+\/\d{1,2}$/, 'must be a CIDR'),
+    /** Cluster nodes; exactly the first `server` node hosts the registry in the reference site. */
+    nodes: z.array(nodeSchema).min(1),
+    /** MetalLB address pool, `first-last` (`192.168.2.100-192.168.2.120`). */
+    metallbPool: z.string().regex(/^[\d.]+-[\d.]+$/, 'must be first-last IPv4 range'),
+  })
+  .superRefine((site, ctx) => {
+    const [first, last] = site.metallbPool.split('-') as [string, string];
+    if (!IPV4.test(first) || !IPV4.test(last))
+      ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'both ends must be IPv4 addresses' });
+    else if (ipToNumber(first) > ipToNumber(last))
+      ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'first address is after the last' });
+    const [net, bits] = site.network.split('/') as [string, string];
+    if (!IPV4.test(net) || Number(bits) > 32)
+      ctx.addIssue({ code: 'custom', path: ['network'], message: 'must be an IPv4 CIDR' });
+    if (!site.nodes.some((n) => n.role === 'server'))
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one server node' });
+  });
+
+/** Converts a dotted IPv4 address to a number, for range comparisons. */
+export function ipToNumber(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+/** A pinned image in `lock.yaml`: the tag it was resolved for and the multi-arch index digest. */
+export const imageLockSchema = z.strictObject({ tag: tagSchema, digest: digestSchema });
+/** A pinned chart: the version and the SHA-256 of its chart archive (`.tgz`, the Helm OCI content layer). */
+export const chartLockSchema = z.strictObject({ version: z.string().regex(SEMVER), digest: digestSchema });
+/** A pinned file: the version and the SHA-256 of its bytes. */
+export const fileLockSchema = z.strictObject({ version: z.string().min(1), digest: digestSchema });
+
+/** `lock.yaml`, keyed by name (YAML forbids duplicate keys, so a name is locked once). */
+export const lockSchema = z.strictObject({
+  lockVersion: z.literal(1),
+  images: z.record(nameSchema, imageLockSchema).default({}),
+  charts: z.record(nameSchema, chartLockSchema).default({}),
+  files: z.record(nameSchema, fileLockSchema).default({}),
+});
+
+export type ImageSpec = z.infer<typeof imageSchema>;
+export type ChartSpec = z.infer<typeof chartSchema>;
+export type FileSpec = z.infer<typeof fileSchema>;
+export type Site = z.infer<typeof siteSchema>;
+export type SiteNode = z.infer<typeof nodeSchema>;
+export type Lock = z.infer<typeof lockSchema>;
+export type ImageLock = z.infer<typeof imageLockSchema>;
+export type ChartLock = z.infer<typeof chartLockSchema>;
+export type FileLock = z.infer<typeof fileLockSchema>;
