@@ -1,0 +1,73 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { OciError, OciErrorCode } from './errors.ts';
+
+/** The only algorithm lumen writes; every registry and runtime supports it. */
+const digestPattern = /^sha256:[a-f0-9]{64}$/;
+
+/** `sha256:<hex>` of `data`. */
+export function digestOf(data: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** True for a well-formed `sha256:<64 lowercase hex>`. */
+export function isDigest(value: string): boolean {
+  return digestPattern.test(value);
+}
+
+/** Throws OCI_DIGEST_INVALID unless `value` is a sha256 digest; returns its hex part. */
+export function digestHex(value: string): string {
+  if (!isDigest(value)) {
+    throw new OciError(OciErrorCode.digestInvalid, `not a sha256 digest: '${value}'`, 2);
+  }
+  return value.slice('sha256:'.length);
+}
+
+/**
+ * A pass-through stream that hashes what flows through it and, at the end, fails the stream
+ * with OCI_DIGEST_MISMATCH when the content does not match `expected` (and `size`, when given).
+ * Used on every registry read so that nothing unverified is ever renamed into place.
+ */
+export class DigestCheck extends Transform {
+  readonly expected: string;
+  readonly size: number | undefined;
+  private readonly hash: Hash = createHash('sha256');
+  /** Bytes seen so far. */
+  bytes = 0;
+  private readonly what: string;
+  private readonly exitCode: number;
+
+  constructor(expected: string, options: { size?: number; what?: string; exitCode?: number } = {}) {
+    super();
+    digestHex(expected);
+    this.expected = expected;
+    this.size = options.size;
+    this.what = options.what ?? expected;
+    this.exitCode = options.exitCode ?? 3;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (this.size !== undefined && this.bytes > this.size) {
+      done(this.mismatch(`more than the expected ${this.size} bytes`));
+      return;
+    }
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    const actual = `sha256:${this.hash.digest('hex')}`;
+    if (this.size !== undefined && this.bytes !== this.size) {
+      done(this.mismatch(`${this.bytes} bytes, expected ${this.size}`));
+    } else if (actual !== this.expected) {
+      done(this.mismatch(`content hashes to ${actual}`));
+    } else {
+      done();
+    }
+  }
+
+  private mismatch(detail: string): OciError {
+    return new OciError(OciErrorCode.digestMismatch, `digest mismatch for ${this.what}: ${detail}`, this.exitCode);
+  }
+}

@@ -1,0 +1,232 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestCheck, digestHex, digestOf } from './digest.ts';
+import { OciError, OciErrorCode } from './errors.ts';
+import { type Descriptor, type ImageIndex, MediaType } from './manifest.ts';
+
+/** Annotation that names a manifest in an OCI image layout's index.json (image-spec `annotations.md`). */
+export const refNameAnnotation = 'org.opencontainers.image.ref.name';
+
+/**
+ * Where unfinished downloads live inside a layout. Blobs are written here and renamed into
+ * `blobs/sha256/<hex>` only once their digest is proven, so a blob file under its digest name
+ * is never half-written, whatever interrupts the process.
+ */
+const tmpDir = '.lumen-tmp';
+
+/**
+ * An OCI image layout directory (image-spec `image-layout.md`): `oci-layout`, `index.json`,
+ * `blobs/sha256/<hex>`. Readable by skopeo (`oci:DIR:REF`), umoci and containerd.
+ */
+export class Layout {
+  readonly dir: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /**
+   * Opens a layout; with `create` makes the directory and the `oci-layout` marker (and an
+   * empty index.json) when they do not exist, and clears leftovers of interrupted downloads.
+   * Throws OCI_LAYOUT_INVALID when `dir` is not a layout and `create` is false.
+   */
+  static async open(dir: string, options: { create?: boolean } = {}): Promise<Layout> {
+    const layout = new Layout(dir);
+    const marker = join(dir, 'oci-layout');
+    let text: string | undefined;
+    try {
+      text = await readFile(marker, 'utf8');
+    } catch (err) {
+      if (!options.create) {
+        throw new OciError(OciErrorCode.layoutInvalid, `${dir} is not an OCI image layout (no oci-layout file)`, 4, {
+          cause: err,
+        });
+      }
+    }
+    if (text !== undefined) {
+      let version: unknown;
+      try {
+        version = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+      } catch {
+        version = undefined;
+      }
+      if (version !== '1.0.0') {
+        throw new OciError(OciErrorCode.layoutInvalid, `${marker}: unsupported imageLayoutVersion`, 4);
+      }
+    }
+    if (options.create) {
+      await ioStep(`create ${dir}`, async () => {
+        await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+        await rm(join(dir, tmpDir), { recursive: true, force: true });
+        await mkdir(join(dir, tmpDir), { recursive: true });
+        if (text === undefined) await writeFile(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+        try {
+          await stat(join(dir, 'index.json'));
+        } catch {
+          await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
+        }
+      });
+    }
+    return layout;
+  }
+
+  /** Path of a blob file. */
+  blobPath(digest: string): string {
+    return join(this.dir, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  /** Size of a blob file, or undefined when it does not exist. */
+  async blobSize(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.blobPath(digest))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Re-hashes a blob file. Resolves to `ok`, `missing`, or `corrupt` with what is wrong.
+   * `size` (when given) must match too.
+   */
+  async checkBlob(digest: string, size?: number): Promise<{ state: 'ok' | 'missing' | 'corrupt'; detail?: string }> {
+    const path = this.blobPath(digest);
+    const have = await this.blobSize(digest);
+    if (have === undefined) return { state: 'missing' };
+    if (size !== undefined && have !== size) return { state: 'corrupt', detail: `${have} bytes, expected ${size}` };
+    try {
+      await pipeline(createReadStream(path), new DigestCheck(digest, { exitCode: 1 }), async (source) => {
+        for await (const _ of source) {
+          // Consume: DigestCheck hashes as data passes.
+        }
+      });
+      return { state: 'ok' };
+    } catch (err) {
+      if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
+        return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
+      }
+      throw new OciError(OciErrorCode.io, `cannot read ${path}: ${(err as Error).message}`, 4, { cause: err });
+    }
+  }
+
+  /**
+   * Writes a blob from a stream that must hash to `digest`: to a temporary file first, renamed
+   * into place only when the digest holds (fsync'd, so a crash after rename leaves it whole).
+   * Returns the number of bytes written.
+   */
+  async writeBlobStream(digest: string, source: Readable, size?: number): Promise<number> {
+    const hex = digestHex(digest);
+    const tmp = join(this.dir, tmpDir, `${hex}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    const check = new DigestCheck(digest, { ...(size !== undefined ? { size } : {}), exitCode: 3 });
+    try {
+      await pipeline(source, check, createWriteStream(tmp));
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.blobPath(digest));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (err instanceof OciError) throw err;
+      throw new OciError(OciErrorCode.io, `writing blob ${digest}: ${(err as Error).message}`, 4, { cause: err });
+    }
+    return check.bytes;
+  }
+
+  /** Writes small content (a manifest or config) under its own digest; returns its descriptor fields. */
+  async writeBlob(data: Uint8Array): Promise<{ digest: string; size: number }> {
+    const digest = digestOf(data);
+    if ((await this.blobSize(digest)) !== data.length) {
+      await this.atomicWrite(this.blobPath(digest), data);
+    }
+    return { digest, size: data.length };
+  }
+
+  /** Reads a blob fully and verifies it (exit 1 on mismatch: the layout is corrupt). */
+  async readBlob(digest: string): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await readFile(this.blobPath(digest));
+    } catch (err) {
+      throw new OciError(OciErrorCode.layoutInvalid, `blob ${digest} missing from ${this.dir}`, 1, { cause: err });
+    }
+    if (digestOf(data) !== digest) {
+      throw new OciError(OciErrorCode.digestMismatch, `blob ${digest} in ${this.dir} is corrupt`, 1);
+    }
+    return data;
+  }
+
+  /** A stream of a blob's bytes `start`..`end` inclusive (for chunked uploads). */
+  openBlob(digest: string, start = 0, end?: number): Readable {
+    return createReadStream(this.blobPath(digest), end === undefined ? { start } : { start, end });
+  }
+
+  /** Digests of every blob file present. */
+  async listBlobs(): Promise<string[]> {
+    const names = await readdir(join(this.dir, 'blobs', 'sha256')).catch(() => [] as string[]);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  async readIndex(): Promise<ImageIndex> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'index.json'), 'utf8');
+    } catch (err) {
+      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json missing`, 4, { cause: err });
+    }
+    try {
+      const index = JSON.parse(text) as ImageIndex;
+      if (!Array.isArray(index.manifests)) throw new Error('no manifests');
+      return index;
+    } catch (err) {
+      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json is malformed`, 4, { cause: err });
+    }
+  }
+
+  async writeIndex(index: ImageIndex): Promise<void> {
+    await this.atomicWrite(join(this.dir, 'index.json'), Buffer.from(JSON.stringify(index, null, 2)));
+  }
+
+  /**
+   * Adds or replaces (by ref name) entries of index.json. One writer at a time: callers
+   * collect descriptors and write once.
+   */
+  async setRefs(entries: Descriptor[]): Promise<void> {
+    const index = await this.readIndex();
+    const names = new Set(entries.map((d) => d.annotations?.[refNameAnnotation]).filter(Boolean));
+    index.manifests = [...index.manifests.filter((d) => !names.has(d.annotations?.[refNameAnnotation])), ...entries];
+    await this.writeIndex(index);
+  }
+
+  /** Writes a file in the layout atomically (temp file + fsync + rename). */
+  async atomicWrite(path: string, data: Uint8Array): Promise<void> {
+    const tmp = join(this.dir, tmpDir, `w.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    await ioStep(`write ${path}`, async () => {
+      await mkdir(join(this.dir, tmpDir), { recursive: true });
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    }).catch(async (err) => {
+      await rm(tmp, { force: true });
+      throw err;
+    });
+  }
+}
+
+async function ioStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof OciError) throw err;
+    throw new OciError(OciErrorCode.io, `cannot ${what}: ${(err as Error).message}`, 4, { cause: err });
+  }
+}
