@@ -1,0 +1,151 @@
+/**
+ * Builds the lumen-api Fastify apps from injected dependencies — the public app (port 8080) and the admin app
+ * (port 9090, metrics) — without listening, so tests build them in-process. The process edge is main.ts.
+ */
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Dependencies } from './dependencies.ts';
+import { ApiError, problem, toApiError } from './errors.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { collectProcessMetrics, observeRequest, registry, UNMATCHED_ROUTE } from './metrics.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerHelloRoutes } from './routes/hello.ts';
+import { registerItemRoutes } from './routes/items.ts';
+
+/** The public app with the TypeBox type provider. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Largest accepted request body: 1 MiB, answered 413 beyond. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Idle keep-alive timeout of the public server: 95 s, longer than Traefik's 90 s idle timeout for backend
+ * connections (`serversTransport.idleConnTimeout`), so Traefik always closes an idle connection first and
+ * never sends a request on a socket Node is closing (which clients see as 502).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 95_000;
+
+/** What {@link buildApp} needs. */
+export interface AppOptions {
+  deps: Pick<Dependencies, 'db' | 'reads' | 'kv'>;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  /** Timeout of each /health check, ms (default 1000). */
+  healthTimeoutMs?: number;
+}
+
+/** Builds the public app: routes, validation, problem+json errors, metrics, OpenAPI. Call `ready()`/`listen()`. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { lifecycle } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // One access line per request from onResponse below instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // During a drain, requests on connections that are still open must be served, not refused with 503:
+    // they were accepted. Responses carry `Connection: close` instead (see onSend below).
+    return503OnClosing: false,
+    ajv: {
+      // Fastify's default silently drops unknown fields; the contract says reject them.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: without this, Fastify's text/plain parser would accept `name=x` as a string body.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'lumen-api',
+        version: '0.1.0',
+        description: 'The lumen reference workload. Errors are application/problem+json (RFC 9457).',
+      },
+    },
+  });
+
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
+    for (const method of methods) routes.push({ method, pattern });
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.draining) reply.header('connection', 'close');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
+    observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.info(
+      { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((thrown, request, reply) => {
+    const error = toApiError(thrown);
+    if (error.statusCode >= 500) {
+      request.log[error.code === 'internal' ? 'error' : 'warn']({ err: thrown }, error.message);
+    }
+    return reply
+      .code(error.statusCode)
+      .headers(error.headers)
+      .type('application/problem+json')
+      .send(problem(error.code, error.message, request.url, error.errors));
+  });
+
+  app.setNotFoundHandler(async (request) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (allowed.size > 0) {
+      if (allowed.has('GET')) allowed.add('HEAD');
+      const allow = [...allowed].sort().join(', ');
+      throw new ApiError('method_not_allowed', `${request.method} is not allowed here; allowed: ${allow}`, {
+        headers: { allow },
+      });
+    }
+    throw new ApiError('not_found', `no route for ${request.method} ${path}`);
+  });
+
+  registerHealthRoutes(app, options);
+  registerHelloRoutes(app, options.deps);
+  registerItemRoutes(app, options.deps);
+  registerEventRoutes(app, options.deps);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+/** Builds the admin app (`/metrics`). The telemetry and profiling endpoints are added here too. */
+export async function buildAdminApp(options: { logger: Logger }): Promise<FastifyInstance> {
+  collectProcessMetrics();
+  const admin = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  admin.get('/metrics', async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+  return admin;
+}

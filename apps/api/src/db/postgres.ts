@@ -1,0 +1,97 @@
+/**
+ * node-postgres pools for real servers. pg's defaults are unsafe for a service: it waits forever for a
+ * connection and has no statement timeout, and an idle client's socket error crashes the process unless
+ * the pool has an `error` listener. Every pool here has all three.
+ */
+
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Database, Pool, Queryable, QueryResult } from './types.ts';
+
+/** Options for {@link createPgPool}. */
+export interface PgPoolOptions {
+  /** Server-side `statement_timeout` in ms (sent in the startup packet, so it holds for every statement). */
+  statementTimeoutMs: number;
+  /** How long to wait for a TCP connection + authentication, in ms. */
+  connectTimeoutMs: number;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+/** A pool on `dsn`; `role` only names it in logs and health. */
+export function createPgPool(role: Pool['role'], dsn: string, options: PgPoolOptions, logger: Logger): Pool {
+  const pool = new pg.Pool({
+    connectionString: dsn,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    // A transaction left open by a crashed handler must not hold locks for long.
+    idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
+    // Client-side guard for when the server stops answering entirely (statement_timeout cannot fire then).
+    query_timeout: options.statementTimeoutMs + 1000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'lumen-api',
+  });
+  pool.on('error', (error) => {
+    // An idle client lost its connection (server restart, failover); the pool drops it and reconnects lazily.
+    logger.warn({ err: error, pool: role }, 'idle PostgreSQL connection failed');
+  });
+
+  const wrap = (runner: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const result = await runner.query(text, params as unknown[] | undefined);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await runner.query(sql);
+    },
+  });
+
+  return {
+    role,
+    ...wrap(pool),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable; release(error) destroys it instead of returning it to the pool.
+          broken = rollbackError as Error;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}
+
+/** Pools for `rwDsn` and, when it differs, `roDsn`. */
+export function createPgDatabase(
+  settings: PgPoolOptions & { rwDsn: string; roDsn: string; maxReplicaLagMs: number },
+  logger: Logger,
+): Database {
+  const primary = createPgPool('primary', settings.rwDsn, settings, logger);
+  const replica =
+    settings.roDsn === settings.rwDsn ? undefined : createPgPool('replica', settings.roDsn, settings, logger);
+  return {
+    primary,
+    replica,
+    maxReplicaLagMs: settings.maxReplicaLagMs,
+    embedded: false,
+    async close(): Promise<void> {
+      await Promise.allSettled([primary.close(), replica?.close()]);
+    },
+  };
+}

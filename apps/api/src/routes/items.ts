@@ -1,0 +1,119 @@
+/**
+ * `/items`: create, get, list (keyset pagination), delete. Handlers stay thin: validation is in the schemas,
+ * SQL in the repository, and every write runs through {@link withTransaction} so the item, its event and
+ * anything a caller adds commit together.
+ */
+import type { App } from '../app.ts';
+import { createItem, deleteItem, getItem, listItems } from '../db/items.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { Dependencies } from '../dependencies.ts';
+import { ApiError } from '../errors.ts';
+import {
+  CreateItemBody,
+  IdParams,
+  Item,
+  ItemList,
+  LIMIT_DEFAULT,
+  ListItemsQuery,
+  MAX_ID,
+  NAME_MAX,
+  NAME_MIN,
+  problems,
+} from '../schemas.ts';
+
+export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 'reads'>): void {
+  const { db, reads } = deps;
+
+  app.post(
+    '/items',
+    {
+      schema: {
+        summary: 'Create an item (appends ItemCreated)',
+        body: CreateItemBody,
+        response: { 201: Item, ...problems(400, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const name = validName(request.body.name);
+      const item = await withTransaction(db, (tx) => createItem(tx, name));
+      return reply.code(201).header('location', `/items/${item.id}`).send(item);
+    },
+  );
+
+  app.get(
+    '/items',
+    {
+      schema: {
+        summary: 'List items, newest first (keyset pagination)',
+        querystring: ListItemsQuery,
+        response: { 200: ItemList, ...problems(400, 503) },
+      },
+    },
+    async (request, reply) => {
+      const limit = request.query.limit ?? LIMIT_DEFAULT;
+      const after = request.query.after === undefined ? undefined : checkedId(request.query.after, 'after');
+      // One row more than asked tells whether a next page exists without a COUNT.
+      const { value: rows } = await reads.read((q) => listItems(q, { after, limit: limit + 1 }));
+      const items = rows.slice(0, limit);
+      const next = rows.length > limit ? (items.at(-1)?.id ?? null) : null;
+      if (next !== null) reply.header('link', `</items?limit=${limit}&after=${next}>; rel="next"`);
+      return { items, next_after: next };
+    },
+  );
+
+  app.get(
+    '/items/:id',
+    {
+      schema: {
+        summary: 'Get one item (falls back to the primary when the replica has not seen it yet)',
+        params: IdParams,
+        response: { 200: Item, ...problems(400, 404, 503) },
+      },
+    },
+    async (request) => {
+      const id = checkedId(request.params.id, 'id');
+      const { value, from } = await reads.read((q) => getItem(q, id));
+      // The replica may not have replayed a write acknowledged a moment ago: ask the primary before a 404.
+      const item = value ?? (from === 'replica' ? await getItem(db.primary, id) : undefined);
+      if (item === undefined) throw new ApiError('item_not_found', `no item with id ${id}`);
+      return item;
+    },
+  );
+
+  app.delete(
+    '/items/:id',
+    {
+      schema: {
+        summary: 'Delete an item (appends ItemDeleted)',
+        params: IdParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const id = checkedId(request.params.id, 'id');
+      const deleted = await withTransaction(db, (tx) => deleteItem(tx, id));
+      if (!deleted) throw new ApiError('item_not_found', `no item with id ${id}`);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** The schema guarantees 1–19 digits; this rejects 19-digit values beyond bigint. */
+export function checkedId(raw: string, field: string): string {
+  if (BigInt(raw) > MAX_ID) {
+    throw new ApiError(field === 'id' ? 'invalid_id' : 'validation_failed', `${field} must be at most ${MAX_ID}`);
+  }
+  return raw;
+}
+
+/** Trims and checks the length in characters (code points, as PostgreSQL's char_length counts them). */
+function validName(raw: string): string {
+  const name = raw.trim();
+  const length = [...name].length;
+  if (length < NAME_MIN || length > NAME_MAX) {
+    throw new ApiError('validation_failed', `name must be ${NAME_MIN}-${NAME_MAX} characters after trimming`, {
+      errors: [{ path: 'body/name', message: `has ${length} characters after trimming` }],
+    });
+  }
+  return name;
+}
