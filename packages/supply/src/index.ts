@@ -1,1 +1,25 @@
-export {};
+/**
+ * @lumen/supply — what crosses the gap: bundles (create, verify, push), cosign-compatible
+ * signatures, the inventory lock and the K3s mirror config. The CLI table is in `./cli.ts`.
+ */
+export type { BundleChart, BundleFile, BundleImage, BundleManifest } from './bundle.ts';
+export { bundleManifestFile, readBundle } from './bundle.ts';
+export type { CreateOptions, CreateResult } from './bundle-create.ts';
+export { createBundle } from './bundle-create.ts';
+export type { PushedItem, PushOptions, PushResult } from './bundle-push.ts';
+export { pushBundle } from './bundle-push.ts';
+export type { VerifyBundleResult } from './bundle-verify.ts';
+export { verifyBundle } from './bundle-verify.ts';
+export { chartArtifact, chartTag, readChartYaml } from './charts.ts';
+export type { SupplyErrorCodeValue } from './errors.ts';
+export { SupplyError, SupplyErrorCode } from './errors.ts';
+export { decryptPrivateKey, encryptPrivateKey, generateKeys, loadPrivateKey, loadPublicKey } from './keys.ts';
+export type { LockChange, LockOptions } from './lock.ts';
+export { lockInventory } from './lock.ts';
+export type { RegistriesYaml } from './mirror-config.ts';
+export { mirrorConfig, mirrorConfigYaml } from './mirror-config.ts';
+export { Progress } from './progress.ts';
+export type { RegistryAccess } from './registries.ts';
+export { registryPool } from './registries.ts';
+export type { SignResult, VerifyResult } from './signature.ts';
+export { signatureAnnotation, signaturePayload, signatureTag, signImage, verifyImage } from './signature.ts';

@@ -1,0 +1,350 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Inventory } from '@lumen/inventory';
+import {
+  type Descriptor,
+  type ImageManifest,
+  isIndexType,
+  Layout,
+  MediaType,
+  OciError,
+  OciErrorCode,
+  parseManifest,
+  parseReference,
+  type Registry,
+  referencedDescriptors,
+  refNameAnnotation,
+} from '@lumen/oci';
+import {
+  Annotation,
+  type BundleChart,
+  type BundleFile,
+  type BundleImage,
+  type BundleManifest,
+  bundleManifestFile,
+} from './bundle.ts';
+import { chartArtifact, chartTag, fetchClassicChart, fetchOciChart } from './charts.ts';
+import { mapLimit, once } from './concurrency.ts';
+import { download } from './download.ts';
+import { SupplyError, SupplyErrorCode } from './errors.ts';
+import { resolveImage } from './images.ts';
+import { formatBytes, type Progress } from './progress.ts';
+import { type RegistryAccess, registryPool } from './registries.ts';
+import { signatureTag } from './signature.ts';
+
+/** Options of {@link createBundle}. */
+export interface CreateOptions {
+  /** Output directory (an OCI image layout; created if missing, resumed if present). */
+  out: string;
+  /** Platforms for every image instead of the inventory's; the lock check is then skipped. Default: the inventory's. */
+  platforms?: string[];
+  /** Parallel transfers. Default 4. */
+  concurrency?: number;
+  access: RegistryAccess;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/** What a create run did. */
+export interface CreateResult {
+  images: number;
+  charts: number;
+  files: number;
+  blobs: number;
+  /** Blobs fetched in this run. */
+  fetched: number;
+  /** Blobs already in the bundle and re-verified (a resumed or repeated run). */
+  reused: number;
+  bytesFetched: number;
+  bytesTotal: number;
+}
+
+/**
+ * Pulls every upstream image (the inventory's platforms), chart and file of a fully locked
+ * inventory into an OCI image layout, verifying every digest and the lock. Resumable: blobs
+ * already in the bundle are re-hashed and kept; a blob is written to a temporary file and renamed
+ * under its digest only once proven; `index.json` and `lumen-bundle.json` are written last.
+ */
+export async function createBundle(inv: Inventory, options: CreateOptions): Promise<CreateResult> {
+  const { progress, signal } = options;
+  const concurrency = options.concurrency ?? 4;
+  const pool = registryPool(options.access);
+  const upstream = inv.images.filter((i) => i.origin === 'upstream' && i.source);
+
+  // Phase 1, before anything is written: every upstream manifest resolves and matches the lock.
+  // An unreachable registry or a moved tag fails here and leaves no bundle directory behind.
+  const resolved = await mapLimit(upstream, concurrency, async (img) => {
+    const ref = parseReference(img.source as string);
+    const registry = pool(ref.registry);
+    const platforms = options.platforms ?? img.platforms;
+    const r = await resolveImage(registry, ref.repository, img.tag, platforms, signal);
+    if (!options.platforms && img.digest !== undefined && r.digest !== img.digest) {
+      throw new SupplyError(
+        SupplyErrorCode.lockMismatch,
+        `image ${img.name}: ${img.source}:${img.tag} now resolves to ${r.digest}, lock.yaml pins ${img.digest} (the tag moved upstream: review and run 'lumen inventory lock')`,
+      );
+    }
+    return { img, ref, registry, platforms, ...r };
+  });
+
+  const existed = await stat(options.out).then(
+    () => true,
+    () => false,
+  );
+  const layout = await Layout.open(options.out, { create: true });
+  const result: CreateResult = {
+    images: 0,
+    charts: 0,
+    files: 0,
+    blobs: 0,
+    fetched: 0,
+    reused: 0,
+    bytesFetched: 0,
+    bytesTotal: 0,
+  };
+  const blobs: Record<string, number> = {};
+  const fetchOnce = once<void>();
+
+  /** Makes sure the bundle holds a verified blob, fetching it with `fetchIt` when missing or corrupt. */
+  const ensureBlob = (item: string, desc: { digest: string; size: number }, fetchIt: () => Promise<Readable>) =>
+    fetchOnce(desc.digest, async () => {
+      blobs[desc.digest] = desc.size;
+      result.bytesTotal += desc.size;
+      const have = await layout.checkBlob(desc.digest, desc.size);
+      if (have.state === 'ok') {
+        result.reused++;
+        return;
+      }
+      if (have.state === 'corrupt')
+        progress.note(`${item}: blob ${desc.digest} in the bundle is corrupt (${have.detail}): fetching again`);
+      const source = await fetchIt();
+      source.on('data', (c: Buffer) => progress.advance(item, c.length));
+      await layout.writeBlobStream(desc.digest, source, desc.size);
+      result.fetched++;
+      result.bytesFetched += desc.size;
+    });
+  const putSmall = async (data: Buffer) => {
+    const d = await layout.writeBlob(data);
+    if (blobs[d.digest] === undefined) result.bytesTotal += d.size;
+    blobs[d.digest] = d.size;
+    return d;
+  };
+
+  const entries: Descriptor[] = [];
+  const images: BundleImage[] = [];
+  try {
+    await mapLimit(resolved, concurrency, async (r) => {
+      const { img, ref, registry } = r;
+      const item = `image ${img.name}`;
+      progress.start(item);
+      const before = result.bytesFetched;
+      await putSmall(r.bytes);
+      const repo = ref.repository;
+      const manifests: { bytes: Buffer; mediaType: string }[] = [];
+      if (isIndexType(r.mediaType)) {
+        const { manifest } = parseManifest(r.bytes, r.mediaType);
+        for (const child of referencedDescriptors(manifest)) {
+          const m = await registry.getManifest(repo, child.digest, signal);
+          await putSmall(m.bytes);
+          manifests.push(m);
+        }
+      } else {
+        manifests.push({ bytes: r.bytes, mediaType: r.mediaType });
+      }
+      await copyBlobsOf(manifests, registry, repo, item, ensureBlob, concurrency, signal);
+
+      const entry: BundleImage = {
+        name: img.name,
+        source: img.source as string,
+        repository: img.airgapPath,
+        tag: img.tag,
+        platforms: r.platforms,
+        digest: r.digest,
+        upstreamDigest: r.upstreamDigest,
+        mediaType: r.mediaType,
+      };
+      // Carry the cosign signature along when upstream has one for the digest lumen carries.
+      const sigTag = signatureTag(r.digest);
+      const sig = await registry.headManifest(repo, sigTag, signal);
+      if (sig) {
+        const m = await registry.getManifest(repo, sigTag, signal);
+        await putSmall(m.bytes);
+        await copyBlobsOf([m], registry, repo, item, ensureBlob, concurrency, signal);
+        entry.signature = { tag: sigTag, digest: m.digest };
+        entries.push(
+          indexEntry(m.mediaType, m.digest, m.bytes.length, `${img.airgapPath}:${sigTag}`, 'signature', img.name),
+        );
+      }
+      entries.push(
+        indexEntry(r.mediaType, r.digest, r.bytes.length, `${img.airgapPath}:${img.tag}`, 'image', img.name),
+      );
+      images.push(entry);
+      result.images++;
+      progress.done(
+        item,
+        `${r.digest} (${r.platforms.join(', ')}), ${formatBytes(result.bytesFetched - before)} fetched${entry.signature ? ', signed' : ''}`,
+      );
+    });
+
+    const charts: BundleChart[] = [];
+    await mapLimit(inv.charts, concurrency, async (chart) => {
+      const item = `chart ${chart.name}`;
+      progress.start(item);
+      let artifact: Awaited<ReturnType<typeof fetchOciChart>>;
+      if (chart.repo.startsWith('oci://')) {
+        const ref = parseReference(chart.repo.slice('oci://'.length));
+        artifact = await fetchOciChart(pool(ref.registry), ref.repository, chart.chart, chart.version, signal);
+      } else {
+        const archive = await fetchClassicChart(chart.repo, chart.chart, chart.version, {
+          ...(signal ? { signal } : {}),
+        });
+        artifact = chartArtifact(archive, { chart: chart.chart, version: chart.version });
+      }
+      if (chart.digest !== undefined && artifact.archiveDigest !== chart.digest) {
+        throw new SupplyError(
+          SupplyErrorCode.lockMismatch,
+          `chart ${chart.name} ${chart.version}: archive hashes to ${artifact.archiveDigest}, lock.yaml pins ${chart.digest}`,
+        );
+      }
+      await putSmall(artifact.config);
+      await putSmall(artifact.archive);
+      await putSmall(artifact.manifest);
+      progress.advance(item, artifact.archive.length);
+      result.bytesFetched += artifact.archive.length;
+      const repository = `${inv.site.chartsPath}/${chart.chart}`;
+      const tag = chartTag(chart.version);
+      entries.push(
+        indexEntry(
+          MediaType.ociManifest,
+          artifact.manifestDigest,
+          artifact.manifest.length,
+          `${repository}:${tag}`,
+          'chart',
+          chart.name,
+        ),
+      );
+      charts.push({
+        name: chart.name,
+        chart: chart.chart,
+        version: chart.version,
+        repo: chart.repo,
+        repository,
+        tag,
+        digest: artifact.manifestDigest,
+        archiveDigest: artifact.archiveDigest,
+      });
+      result.charts++;
+      progress.done(item, `${chart.version} ${artifact.archiveDigest}`);
+    });
+
+    const files: BundleFile[] = [];
+    await mapLimit(inv.files, concurrency, async (file) => {
+      const item = `file ${file.name}`;
+      if (!file.digest) {
+        throw new SupplyError(
+          SupplyErrorCode.lockMismatch,
+          `file ${file.name} has no digest in lock.yaml (run 'lumen inventory lock')`,
+        );
+      }
+      progress.start(item);
+      let size = (await layout.checkBlob(file.digest)).state === 'ok' ? await layout.blobSize(file.digest) : undefined;
+      if (size === undefined) {
+        const res = await download(file.url, signal ? { signal } : {});
+        const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+        body.on('data', (c: Buffer) => progress.advance(item, c.length));
+        try {
+          size = await layout.writeBlobStream(file.digest, body);
+        } catch (err) {
+          if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
+            throw new SupplyError(
+              SupplyErrorCode.lockMismatch,
+              `file ${file.name}: ${file.url} does not match lock.yaml: ${err.message}`,
+            );
+          }
+          throw err;
+        }
+        result.fetched++;
+        result.bytesFetched += size;
+      } else {
+        result.reused++;
+      }
+      blobs[file.digest] = size;
+      result.bytesTotal += size;
+      files.push({
+        name: file.name,
+        url: file.url,
+        version: file.version,
+        ...(file.platform ? { platform: file.platform } : {}),
+        digest: file.digest,
+        size,
+      });
+      result.files++;
+      progress.done(item, `${file.version} ${file.digest}`);
+    });
+
+    result.blobs = Object.keys(blobs).length;
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    entries.sort((a, b) =>
+      (a.annotations?.[refNameAnnotation] ?? '').localeCompare(b.annotations?.[refNameAnnotation] ?? ''),
+    );
+    await layout.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries });
+    const manifest: BundleManifest = {
+      bundleVersion: 1,
+      created: new Date().toISOString(),
+      images: images.sort(byName),
+      charts: charts.sort(byName),
+      files: files.sort(byName),
+      blobs: Object.fromEntries(Object.entries(blobs).sort(([a], [b]) => a.localeCompare(b))),
+    };
+    await layout.atomicWrite(
+      join(options.out, bundleManifestFile),
+      Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+    );
+    await rm(join(options.out, '.lumen-tmp'), { recursive: true, force: true });
+    return result;
+  } catch (err) {
+    // Nothing half-written stays: blobs are whole by construction; a new directory with no blob goes.
+    await rm(join(options.out, '.lumen-tmp'), { recursive: true, force: true });
+    if (!existed && (await layout.listBlobs()).length === 0) await rm(options.out, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function indexEntry(
+  mediaType: string,
+  digest: string,
+  size: number,
+  refName: string,
+  kind: string,
+  name: string,
+): Descriptor {
+  return {
+    mediaType,
+    digest,
+    size,
+    annotations: { [refNameAnnotation]: refName, [Annotation.kind]: kind, [Annotation.name]: name },
+  };
+}
+
+async function copyBlobsOf(
+  manifests: { bytes: Buffer; mediaType: string }[],
+  registry: Registry,
+  repo: string,
+  item: string,
+  ensureBlob: (item: string, desc: { digest: string; size: number }, fetchIt: () => Promise<Readable>) => Promise<void>,
+  concurrency: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const descs = new Map<string, Descriptor>();
+  for (const m of manifests) {
+    const { manifest } = parseManifest(m.bytes, m.mediaType);
+    for (const d of referencedDescriptors(manifest as ImageManifest)) {
+      if (d.urls?.length) continue; // foreign layers (Windows) are not distributable
+      descs.set(d.digest, d);
+    }
+  }
+  await mapLimit([...descs.values()], concurrency, (d) =>
+    ensureBlob(item, d, () => registry.fetchBlob(repo, d.digest, { size: d.size, ...(signal ? { signal } : {}) })),
+  );
+}

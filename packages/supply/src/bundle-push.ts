@@ -1,0 +1,142 @@
+import { type Descriptor, isIndexType, parseManifest, type Registry, referencedDescriptors } from '@lumen/oci';
+import { readBundle } from './bundle.ts';
+import { mapLimit } from './concurrency.ts';
+import { formatBytes, type Progress } from './progress.ts';
+
+/** Options of {@link pushBundle}. */
+export interface PushOptions {
+  registry: Registry;
+  /** Parallel transfers. Default 4. */
+  concurrency?: number;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/** Per image or chart: what the push did. */
+export interface PushedItem {
+  kind: 'image' | 'chart';
+  name: string;
+  reference: string;
+  uploaded: number;
+  mounted: number;
+  skipped: number;
+  bytes: number;
+  resumes: number;
+  signature?: string;
+}
+
+export interface PushResult {
+  items: PushedItem[];
+  uploaded: number;
+  mounted: number;
+  skipped: number;
+  bytes: number;
+  resumes: number;
+}
+
+/**
+ * Pushes a bundle into a registry: images (with their signatures) into their airgap paths,
+ * charts as Helm OCI artifacts under the charts path. Blobs the repository has are skipped
+ * (HEAD); a blob pushed to another repository in the same run is mounted, not re-sent;
+ * the rest is uploaded in chunks that resume after an interruption. Manifests go last, children
+ * before their index, so the registry never holds a tag whose content is incomplete.
+ */
+export async function pushBundle(dir: string, options: PushOptions): Promise<PushResult> {
+  const { registry, progress, signal } = options;
+  const concurrency = options.concurrency ?? 4;
+  const { layout, manifest } = await readBundle(dir);
+  await registry.ping(signal);
+  /** Where each blob was first uploaded in this run, to mount it elsewhere instead of re-sending. */
+  const home = new Map<string, Promise<string>>();
+  const sig = signal ? { signal } : {};
+
+  const ensureBlob = async (item: PushedItem, repo: string, d: Descriptor): Promise<void> => {
+    if (await registry.hasBlob(repo, d.digest, signal)) {
+      item.skipped++;
+      return;
+    }
+    const pending = home.get(d.digest);
+    if (pending) {
+      const from = await pending.catch(() => undefined);
+      if (from === repo) {
+        item.skipped++;
+        return;
+      }
+      if (from !== undefined && (await registry.mountBlob(repo, d.digest, from, signal))) {
+        item.mounted++;
+        return;
+      }
+    }
+    const upload = (async () => {
+      const r = await registry.uploadBlob(
+        repo,
+        d.digest,
+        d.size,
+        (start, end) => layout.openBlob(d.digest, start, end),
+        {
+          ...sig,
+          onProgress: (n) => progress.advance(`${item.kind} ${item.name}`, n),
+        },
+      );
+      item.resumes += r.resumes;
+      return repo;
+    })();
+    if (!pending) home.set(d.digest, upload);
+    await upload;
+    item.uploaded++;
+    item.bytes += d.size;
+  };
+
+  /** Pushes the blobs and child manifests of a manifest, then the manifest itself under `ref`. */
+  const pushTree = async (item: PushedItem, repo: string, digest: string, ref: string): Promise<void> => {
+    const bytes = await layout.readBlob(digest);
+    const { mediaType, manifest: m } = parseManifest(bytes);
+    if (isIndexType(mediaType)) {
+      for (const child of referencedDescriptors(m)) await pushTree(item, repo, child.digest, child.digest);
+    } else {
+      const blobs = referencedDescriptors(m).filter((d) => !d.urls?.length);
+      await mapLimit(blobs, concurrency, (d) => ensureBlob(item, repo, d));
+    }
+    const existing = await registry.headManifest(repo, ref, signal);
+    if (existing?.digest !== digest) await registry.putManifest(repo, ref, bytes, mediaType, signal);
+  };
+
+  const work: (() => Promise<PushedItem>)[] = [
+    ...manifest.images.map((img) => async () => {
+      const item = newItem('image', img.name, `${registry.host}/${img.repository}:${img.tag}@${img.digest}`);
+      progress.start(`image ${img.name}`);
+      await pushTree(item, img.repository, img.digest, img.tag);
+      if (img.signature) {
+        await pushTree(item, img.repository, img.signature.digest, img.signature.tag);
+        item.signature = img.signature.tag;
+      }
+      progress.done(`image ${img.name}`, summary(item));
+      return item;
+    }),
+    ...manifest.charts.map((chart) => async () => {
+      const item = newItem('chart', chart.name, `${registry.host}/${chart.repository}:${chart.tag}@${chart.digest}`);
+      progress.start(`chart ${chart.name}`);
+      await pushTree(item, chart.repository, chart.digest, chart.tag);
+      progress.done(`chart ${chart.name}`, summary(item));
+      return item;
+    }),
+  ];
+  const items = await mapLimit(work, concurrency, (fn) => fn());
+  const total = (k: 'uploaded' | 'mounted' | 'skipped' | 'bytes' | 'resumes') => items.reduce((n, i) => n + i[k], 0);
+  return {
+    items,
+    uploaded: total('uploaded'),
+    mounted: total('mounted'),
+    skipped: total('skipped'),
+    bytes: total('bytes'),
+    resumes: total('resumes'),
+  };
+}
+
+function newItem(kind: 'image' | 'chart', name: string, reference: string): PushedItem {
+  return { kind, name, reference, uploaded: 0, mounted: 0, skipped: 0, bytes: 0, resumes: 0 };
+}
+
+function summary(i: PushedItem): string {
+  return `${i.uploaded} uploaded (${formatBytes(i.bytes)}), ${i.mounted} mounted, ${i.skipped} already there${i.resumes ? `, ${i.resumes} resumed` : ''}`;
+}
