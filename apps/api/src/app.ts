@@ -15,12 +15,21 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Dependencies } from './dependencies.ts';
 import { ApiError, problem, toApiError } from './errors.ts';
+import { idempotencyPlugin, kvIdempotencyStore } from './idempotency/index.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import { collectProcessMetrics, observeRequest, registry, UNMATCHED_ROUTE } from './metrics.ts';
+import {
+  collectProcessMetrics,
+  idempotencyTotal,
+  observeRequest,
+  registry,
+  trackDependencies,
+  UNMATCHED_ROUTE,
+} from './metrics.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHelloRoutes } from './routes/hello.ts';
 import { registerItemRoutes } from './routes/items.ts';
+import { withTimeout } from './timeout.ts';
 
 /** The public app with the TypeBox type provider. */
 export type App = FastifyInstance<
@@ -48,6 +57,8 @@ export interface AppOptions {
   logger: Logger;
   /** Timeout of each /health check, ms (default 1000). */
   healthTimeoutMs?: number;
+  /** `IDEMPOTENCY_TTL_SECONDS`: how long answers to keyed requests are replayed (default 86400). */
+  idempotencyTtlSeconds?: number;
 }
 
 /** Builds the public app: routes, validation, problem+json errors, metrics, OpenAPI. Call `ready()`/`listen()`. */
@@ -125,6 +136,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
       });
     }
     throw new ApiError('not_found', `no route for ${request.method} ${path}`);
+  });
+
+  // Before the routes: it attaches to every POST/DELETE route as it is added (docs/idempotency.md).
+  await app.register(idempotencyPlugin, {
+    store: kvIdempotencyStore(options.deps.kv),
+    ttlSeconds: options.idempotencyTtlSeconds,
+    ledger: options.deps.db.primary,
+    outcomes: idempotencyTotal,
+  });
+  trackDependencies({
+    redis: (ms) => options.deps.kv.ping(ms),
+    postgresRw: (ms) => withTimeout(options.deps.db.primary.query('SELECT 1'), ms),
+    replica: () => ({
+      configured: options.deps.db.replica !== undefined,
+      up: options.deps.reads.state.status !== 'down',
+      lagMs: options.deps.reads.state.lagMs,
+    }),
   });
 
   registerHealthRoutes(app, options);

@@ -31,7 +31,7 @@ const logger = pino({
 try {
   const deps = await openDependencies(config, logger);
   const lifecycle = createLifecycle();
-  const app = await buildApp({ deps, lifecycle, logger });
+  const app = await buildApp({ deps, lifecycle, logger, idempotencyTtlSeconds: config.idempotencyTtlSeconds });
   const admin = await buildAdminApp({ logger });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.host, port: config.adminPort });

@@ -60,3 +60,72 @@ export function observeRequest(method: string, route: string, statusCode: number
   httpMetrics.requests.inc(labels);
   httpMetrics.duration.observe(labels, seconds);
 }
+
+/** Events appended to the audit log, by type (`ItemCreated`, `ItemDeleted`); counted after the commit. */
+export const eventsTotal: client.Counter<'type'> =
+  (registry.getSingleMetric('lumen_events_total') as client.Counter<'type'> | undefined) ??
+  new client.Counter({
+    name: 'lumen_events_total',
+    help: 'Events appended to the audit log, by type',
+    labelNames: ['type'],
+  });
+
+/** Keyed requests by idempotency outcome (stored, replayed, recovered, conflict, mismatch, invalid, unavailable, …). */
+export const idempotencyTotal: client.Counter<'outcome'> =
+  (registry.getSingleMetric('lumen_idempotency_total') as client.Counter<'outcome'> | undefined) ??
+  new client.Counter({
+    name: 'lumen_idempotency_total',
+    help: 'Requests with an Idempotency-Key, by outcome (docs/idempotency.md)',
+    labelNames: ['outcome'],
+  });
+
+/** What the dependency gauges read at scrape time: the dependencies of the app being served. */
+export interface DependencyProbes {
+  /** Resolves when the dependency answers (bounded by `timeoutMs`), rejects otherwise. */
+  redis(timeoutMs: number): Promise<unknown>;
+  postgresRw(timeoutMs: number): Promise<unknown>;
+  /** Replica state from the read router's background probe (no query at scrape time). */
+  replica(): { configured: boolean; up: boolean; lagMs: number | undefined };
+}
+
+let probes: DependencyProbes | undefined;
+/** Timeout of each dependency check made while answering a scrape. */
+const SCRAPE_PROBE_TIMEOUT_MS = 500;
+
+/**
+ * Points the dependency gauges at `next` (the last app built in this process wins; one per process in production).
+ * `lumen_dependency_up{dependency}` is 1/0 for redis, postgres_rw and postgres_ro (the replica; the primary when none
+ * is configured); `lumen_pg_replica_lag_seconds` is the replica's lag (absent without a replica or when unknown).
+ */
+export function trackDependencies(next: DependencyProbes): void {
+  probes = next;
+  if (registry.getSingleMetric('lumen_dependency_up') !== undefined) return;
+  new client.Gauge({
+    name: 'lumen_dependency_up',
+    help: 'Whether a dependency answered its check at scrape time (1) or not (0)',
+    labelNames: ['dependency'],
+    async collect() {
+      if (probes === undefined) return;
+      const current = probes;
+      const check = (fn: (ms: number) => Promise<unknown>) =>
+        fn(SCRAPE_PROBE_TIMEOUT_MS).then(
+          () => 1,
+          () => 0,
+        );
+      const [redis, rw] = await Promise.all([check(current.redis), check(current.postgresRw)]);
+      const replica = current.replica();
+      this.set({ dependency: 'redis' }, redis);
+      this.set({ dependency: 'postgres_rw' }, rw);
+      this.set({ dependency: 'postgres_ro' }, replica.configured ? Number(replica.up) : rw);
+    },
+  });
+  new client.Gauge({
+    name: 'lumen_pg_replica_lag_seconds',
+    help: 'Replication lag of the read replica in seconds, from the read router probe',
+    collect() {
+      this.reset();
+      const replica = probes?.replica();
+      if (replica?.configured && replica.lagMs !== undefined) this.set(replica.lagMs / 1000);
+    },
+  });
+}

@@ -4,9 +4,10 @@
  * `intervalMs`) measures the lag, and a failed replica read marks the replica unusable at once, so a stopped
  * replica costs at most one failed attempt per request, never an error.
  *
- * Lag is LSN-based: the replica is caught up when it has replayed the primary's current WAL position; while
- * it is behind, lag is the age of the last replayed transaction (`pg_last_xact_replay_timestamp`). The
- * timestamp alone would be wrong on an idle primary, where it grows without the replica being behind.
+ * Lag is LSN-based. Each probe samples the primary's current WAL position with the time; the replica is
+ * caught up when it has replayed the position sampled in the same probe, and otherwise lags by the age of the
+ * newest sample it has already replayed (an upper bound, with the probe period as resolution). Unlike
+ * `now() - pg_last_xact_replay_timestamp()`, this does not report an idle primary's replica as lagging.
  */
 import type { Logger } from 'pino';
 import { isUnavailableError } from '../errors.ts';
@@ -47,11 +48,16 @@ export interface ReadRouterOptions {
   timeoutMs?: number;
 }
 
-const LAG_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
-  CASE WHEN NOT pg_is_in_recovery() THEN true
-       WHEN $1::pg_lsn IS NULL THEN NULL
-       ELSE pg_last_wal_replay_lsn() >= $1::pg_lsn END AS caught_up,
-  EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())) * 1000 AS since_replay_ms`;
+const REPLICA_SQL = 'SELECT pg_is_in_recovery() AS in_recovery, pg_last_wal_replay_lsn()::text AS replay_lsn';
+
+/** Primary WAL positions kept for lag estimates: one per probe, so 120 s at the default period. */
+const HISTORY = 120;
+
+/** `X/Y` (pg_lsn text) → a comparable integer. */
+export function parseLsn(text: string): bigint {
+  const [high, low] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
 
 /** Creates the router for `db` and starts its background probe (unless there is no replica). */
 export function createReadRouter(db: Database, logger: Logger, options: ReadRouterOptions = {}): ReadRouter {
@@ -74,31 +80,42 @@ export function createReadRouter(db: Database, logger: Logger, options: ReadRout
     state = next;
   };
 
+  const samples: { at: number; lsn: bigint }[] = [];
+
   const probe = async (): Promise<ReplicaState> => {
     if (replica === undefined) return state;
     const started = performance.now();
     try {
-      const primaryLsn = await withTimeout(
+      const sample = await withTimeout(
         primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'),
         timeoutMs,
       ).then(
-        (r) => r.rows[0]?.lsn ?? null,
-        () => null, // primary unreachable: the replica is all there is, lag unknown
+        (r) => ({ at: Date.now(), lsn: parseLsn(r.rows[0]?.lsn ?? '0/0') }),
+        () => undefined, // primary unreachable: the replica is all there is, lag unknown
       );
+      if (sample !== undefined) {
+        samples.push(sample);
+        if (samples.length > HISTORY) samples.shift();
+      }
       const replicaStarted = performance.now();
       const { rows } = await withTimeout(
-        replica.query<{ in_recovery: boolean; caught_up: boolean | null; since_replay_ms: number | string | null }>(
-          LAG_SQL,
-          [primaryLsn],
-        ),
+        replica.query<{ in_recovery: boolean; replay_lsn: string | null }>(REPLICA_SQL),
         timeoutMs,
       );
       const latencyMs = round(performance.now() - replicaStarted);
       const row = rows[0];
       let lagMs: number | undefined;
-      if (row?.caught_up === true) lagMs = 0;
-      else if (row?.caught_up === false)
-        lagMs = Math.max(0, round(Number(row.since_replay_ms ?? Number.POSITIVE_INFINITY)));
+      if (row?.in_recovery === false) {
+        lagMs = 0; // promoted: it is a primary now
+      } else if (sample !== undefined) {
+        const replayed = row?.replay_lsn ? parseLsn(row.replay_lsn) : -1n;
+        if (replayed >= sample.lsn) {
+          lagMs = 0;
+        } else {
+          const newestReplayed = samples.findLast((s) => s.lsn <= replayed);
+          lagMs = Date.now() - (newestReplayed?.at ?? (samples[0] as { at: number }).at);
+        }
+      }
       const lagging = lagMs !== undefined && lagMs > db.maxReplicaLagMs;
       setState({ usable: !lagging, status: lagging ? 'lagging' : 'up', lagMs, latencyMs, error: undefined });
     } catch (error) {
@@ -136,7 +153,8 @@ export function createReadRouter(db: Database, logger: Logger, options: ReadRout
         try {
           return { value: await fn(pool), from: pool.role };
         } catch (error) {
-          if (i === order.length - 1 || !isUnavailableError(error)) throw error;
+          const schemaBehind = pool === replica && isSchemaBehind(error);
+          if (i === order.length - 1 || !(isUnavailableError(error) || schemaBehind)) throw error;
           if (pool === replica) {
             setState({ ...state, usable: false, status: 'down', error: (error as Error).message });
           }
@@ -153,4 +171,13 @@ export function createReadRouter(db: Database, logger: Logger, options: ReadRout
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/**
+ * A replica that has not yet replayed a migration lacks the new table or column (SQLSTATE 42P01/42703);
+ * the primary has it, so such a read is retried there.
+ */
+function isSchemaBehind(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '42P01' || code === '42703';
 }

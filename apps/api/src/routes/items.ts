@@ -8,6 +8,7 @@ import { createItem, deleteItem, getItem, listItems } from '../db/items.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Dependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
+import { eventsTotal } from '../metrics.ts';
 import {
   CreateItemBody,
   IdParams,
@@ -35,7 +36,15 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
     },
     async (request, reply) => {
       const name = validName(request.body.name);
-      const item = await withTransaction(db, (tx) => createItem(tx, name));
+      const item = await withTransaction(db, async (tx) => {
+        // Idempotency-Key: the key and this answer commit with the item (docs/idempotency.md).
+        await request.idempotency?.begin(tx);
+        const created = await createItem(tx, name);
+        const location = `/items/${created.id}`;
+        await request.idempotency?.finish(tx, { statusCode: 201, headers: { location }, body: created });
+        return created;
+      });
+      eventsTotal.inc({ type: 'ItemCreated' });
       return reply.code(201).header('location', `/items/${item.id}`).send(item);
     },
   );
@@ -91,8 +100,13 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
     },
     async (request, reply) => {
       const id = checkedId(request.params.id, 'id');
-      const deleted = await withTransaction(db, (tx) => deleteItem(tx, id));
-      if (!deleted) throw new ApiError('item_not_found', `no item with id ${id}`);
+      await withTransaction(db, async (tx) => {
+        await request.idempotency?.begin(tx);
+        // Thrown inside, so a keyed 404 rolls its idempotency record back too.
+        if (!(await deleteItem(tx, id))) throw new ApiError('item_not_found', `no item with id ${id}`);
+        await request.idempotency?.finish(tx, { statusCode: 204 });
+      });
+      eventsTotal.inc({ type: 'ItemDeleted' });
       return reply.code(204).send(null);
     },
   );
