@@ -52,3 +52,4 @@ export type {
   Site,
   SiteNode,
 } from './schema.ts';
+export { type LockUpdate, type LockUpdates, releaseBuildImage, type UpdateLockOptions, updateLock } from './write.ts';

@@ -66,6 +66,11 @@ export interface LoadOptions {
    * Default false (so `lumen inventory lock` can load an inventory it is about to lock).
    */
   requireLock?: boolean;
+  /**
+   * When true, lock entries for names no longer in the inventory are tolerated instead of failing
+   * the load. Only for tools that are about to prune them ({@link updateLock} with `prune`). Default false.
+   */
+  ignoreStaleLock?: boolean;
 }
 
 /** The repository's own inventory directory (`<repo>/inventory`), independent of the working directory. */
@@ -156,7 +161,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     else if (first === undefined) byPath.set(img.airgapPath, i);
   });
 
-  if (lock) {
+  if (lock && !options.ignoreStaleLock) {
     for (const [section, names] of [
       ['images', imageNames],
       ['charts', new Set(chartSpecs.map((c) => c.name))],

@@ -1,0 +1,114 @@
+/**
+ * Writing the lock (`lumen inventory lock`) and releasing a build image (`lumen release bump`)
+ * keep the provenance comments, refuse digests for versions the inventory does not name, and
+ * leave a lock that loads.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, beforeEach, describe, test } from 'node:test';
+import { imageRef, loadInventory, releaseBuildImage, updateLock } from '../src/index.ts';
+import { copyInventory, expectCoded, type InventoryCopy } from './inventory-fixture.ts';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+const copies: InventoryCopy[] = [];
+let inv: InventoryCopy;
+beforeEach(() => {
+  inv = copyInventory();
+  copies.push(inv);
+});
+after(() => {
+  for (const c of copies) c.remove();
+});
+
+describe('updateLock', () => {
+  test('records new digests, keeps every other entry and the provenance comments', () => {
+    inv.edit('images.yaml', 'tag: v3.7.9', 'tag: v3.7.10');
+    const before = inv.read('lock.yaml');
+    const after = updateLock(
+      {
+        images: { traefik: { version: 'v3.7.10', digest: D1, comment: 'resolved from docker.io' } },
+        charts: { traefik: { version: '41.1.0', digest: D2 } },
+      },
+      inv.dir,
+    );
+    assert.equal(imageRef(after, 'traefik'), `192.168.2.2:5000/library/traefik:v3.7.10@${D1}`);
+    assert.equal(after.charts.find((c) => c.name === 'traefik')?.digest, D2);
+    const text = inv.read('lock.yaml');
+    assert.match(text, /# resolved from docker\.io\n {2}traefik:\n {4}tag: v3\.7\.10\n {4}digest: sha256:1{64}/);
+    assert.ok(text.includes('# Three independent sources agree: a live Argo CD check'), 'old comments survive');
+    assert.ok(
+      !text.includes('Traefik chart 41.1.0 running v3.7.9'),
+      'the re-resolved entry carries its new provenance',
+    );
+    assert.equal(text.split('\n').length, before.split('\n').length + 3, 'only the new chart entry was added');
+    assert.deepEqual(
+      readdirSync(inv.dir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file is left behind',
+    );
+  });
+
+  test('refuses a digest for a version the inventory does not name, and writes nothing', () => {
+    const before = inv.read('lock.yaml');
+    const err = expectCoded(
+      () => updateLock({ images: { traefik: { version: 'v3.6.0', digest: D1 } } }, inv.dir),
+      'INVENTORY_INVALID',
+    );
+    assert.match(err.message, /cannot lock images\.traefik for v3\.6\.0: the inventory says v3\.7\.9/);
+    assert.equal(inv.read('lock.yaml'), before);
+  });
+
+  test('refuses unknown names and malformed digests', () => {
+    expectCoded(
+      () => updateLock({ images: { nginx: { version: '1', digest: D1 } } }, inv.dir),
+      'INVENTORY_UNKNOWN_IMAGE',
+    );
+    expectCoded(
+      () => updateLock({ charts: { nginx: { version: '1.0.0', digest: D1 } } }, inv.dir),
+      'INVENTORY_UNKNOWN_CHART',
+    );
+    const err = expectCoded(
+      () => updateLock({ images: { redis: { version: '8.6.2-alpine', digest: 'sha256:12' } } }, inv.dir),
+      'INVENTORY_INVALID',
+    );
+    assert.match(err.message, /'sha256:12' is not sha256:<64 hex>/);
+  });
+
+  test('prune removes entries for names no longer in the inventory', () => {
+    inv.edit('images.yaml', / {2}- name: chaos-dashboard\n( {4}.*\n)+?(?= {2}- name:)/, '');
+    inv.edit('charts.yaml', 'chaos-daemon, chaos-dashboard]', 'chaos-daemon]');
+    expectCoded(() => loadInventory(inv.dir), 'INVENTORY_INVALID');
+    updateLock({}, inv.dir, { prune: true });
+    assert.ok(!inv.read('lock.yaml').includes('chaos-dashboard:'));
+    assert.equal(
+      loadInventory(inv.dir).images.some((i) => i.name === 'chaos-dashboard'),
+      false,
+    );
+  });
+});
+
+describe('releaseBuildImage', () => {
+  test('writes the new tag into images.yaml and its digest into lock.yaml; imageRef then pins it', () => {
+    const after = releaseBuildImage('lumen-api', { version: 'git-3f2a9c1', digest: D1 }, inv.dir);
+    assert.equal(imageRef(after, 'lumen-api'), `192.168.2.2:5000/lumen/lumen-api:git-3f2a9c1@${D1}`);
+    assert.match(inv.read('images.yaml'), /# Built by lumen's CI[\s\S]*tag: git-3f2a9c1/);
+    const next = releaseBuildImage('lumen-api', { version: 'git-77aa001', digest: D2 }, inv.dir);
+    assert.equal(imageRef(next, 'lumen-api'), `192.168.2.2:5000/lumen/lumen-api:git-77aa001@${D2}`);
+  });
+
+  test('refuses upstream images, unknown names, latest and bad digests', () => {
+    const err = expectCoded(
+      () => releaseBuildImage('traefik', { version: 'v3.8.0', digest: D1 }, inv.dir),
+      'INVENTORY_INVALID',
+    );
+    assert.match(err.message, /comes from upstream/);
+    expectCoded(() => releaseBuildImage('lumen-web', { version: '1', digest: D1 }, inv.dir), 'INVENTORY_UNKNOWN_IMAGE');
+    expectCoded(() => releaseBuildImage('lumen-api', { version: 'latest', digest: D1 }, inv.dir), 'INVENTORY_INVALID');
+    expectCoded(
+      () => releaseBuildImage('lumen-api', { version: '1.0.0', digest: 'sha256:x' }, inv.dir),
+      'INVENTORY_INVALID',
+    );
+    expectCoded(() => imageRef(loadInventory(inv.dir), 'lumen-api'), 'INVENTORY_NOT_LOCKED');
+  });
+});
