@@ -25,8 +25,13 @@ import {
 
 /** An image with what the lock and the site add to it. */
 export interface Image extends ImageSpec {
-  /** Multi-arch index digest from `lock.yaml`; undefined when not locked (or locked for another tag). */
+  /**
+   * Digest of the top-level manifest (multi-arch index) the airgap registry serves for the tag, from
+   * `lock.yaml`; undefined when not locked (or locked for another tag).
+   */
   digest: string | undefined;
+  /** The upstream index digest when the lock pins a platform-filtered index (see `lock.yaml`); else undefined. */
+  upstreamDigest: string | undefined;
   /** Upstream registry host (`docker.io`); undefined for `build` images, which live only in the airgap registry. */
   upstreamHost: string | undefined;
   /** Repository path in the airgap registry: the upstream path without its host (`library/traefik`). */
@@ -143,6 +148,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     return {
       ...spec,
       digest: locked && locked.tag === spec.tag ? locked.digest : undefined,
+      upstreamDigest: locked && locked.tag === spec.tag ? locked.upstreamDigest : undefined,
       upstreamHost: upstream?.host,
       airgapPath,
     };

@@ -201,8 +201,18 @@ export function ipToNumber(ip: string): number {
   return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }
 
-/** A pinned image in `lock.yaml`: the tag it was resolved for and the multi-arch index digest. */
-export const imageLockSchema = z.strictObject({ tag: tagSchema, digest: digestSchema });
+/**
+ * A pinned image in `lock.yaml`: the tag it was resolved for and `digest`, the top-level manifest
+ * (multi-arch index) the airgap registry serves for that tag. That is the upstream index itself
+ * when it lists only the inventory's platforms; when upstream lists more, `lumen inventory lock`
+ * pins the index filtered to the inventory's platforms and keeps the upstream one in `upstreamDigest`.
+ */
+export const imageLockSchema = z.strictObject({
+  tag: tagSchema,
+  digest: digestSchema,
+  /** The upstream index digest of the tag, when `digest` is a filtered index. */
+  upstreamDigest: digestSchema.optional(),
+});
 /** A pinned chart: the version and the SHA-256 of its chart archive (`.tgz`, the Helm OCI content layer). */
 export const chartLockSchema = z.strictObject({ version: z.string().regex(SEMVER), digest: digestSchema });
 /** A pinned file: the version and the SHA-256 of its bytes. */
