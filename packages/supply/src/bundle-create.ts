@@ -80,6 +80,14 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     const platforms = options.platforms ?? img.platforms;
     const r = await resolveImage(registry, ref.repository, img.tag, platforms, signal);
     if (!options.platforms && img.digest !== undefined && r.digest !== img.digest) {
+      if (img.digest === r.upstreamDigest) {
+        // The lock pins the full upstream index, which the airgap registry cannot hold when only
+        // some platforms are carried (Distribution refuses an index whose manifests are absent).
+        throw new SupplyError(
+          SupplyErrorCode.lockMismatch,
+          `image ${img.name}: lock.yaml pins the upstream index ${img.digest} (every platform), but lumen carries it filtered to ${platforms.join(', ')} as ${r.digest}: run 'lumen inventory lock' to pin what the airgap registry will serve`,
+        );
+      }
       throw new SupplyError(
         SupplyErrorCode.lockMismatch,
         `image ${img.name}: ${img.source}:${img.tag} now resolves to ${r.digest}, lock.yaml pins ${img.digest} (the tag moved upstream: review and run 'lumen inventory lock')`,

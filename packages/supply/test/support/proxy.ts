@@ -1,0 +1,79 @@
+/**
+ * A loopback HTTP reverse proxy in front of a real registry: records every request (method,
+ * path, body bytes) and can cut the connection in the middle of an upload, once, after a
+ * number of PATCH body bytes, as a flaky network or a killed laptop lid would.
+ */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface Recorded {
+  method: string;
+  path: string;
+  bytes: number;
+  status?: number;
+}
+
+export interface RecordingProxy {
+  host: string;
+  requests: Recorded[];
+  /** Cut the next PATCH after `bytes` body bytes (once). */
+  cutPatchAfter(bytes: number): void;
+  cuts: number;
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
+  const requests: Recorded[] = [];
+  let cutAt: number | undefined;
+  const sockets = new Set<Socket>();
+  const proxy: RecordingProxy = {
+    host: '',
+    requests,
+    cuts: 0,
+    cutPatchAfter(bytes) {
+      cutAt = bytes;
+    },
+    close: () =>
+      new Promise((ok) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => ok());
+      }),
+  };
+  const server: Server = createServer((req, res) => {
+    const rec: Recorded = { method: req.method ?? '', path: req.url ?? '', bytes: 0 };
+    requests.push(rec);
+    const upstream = httpRequest(
+      { host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        rec.status = up.statusCode;
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    const cutThis = req.method === 'PATCH' && cutAt !== undefined ? cutAt : undefined;
+    if (cutThis !== undefined) cutAt = undefined;
+    req.on('data', (chunk: Buffer) => {
+      if (cutThis !== undefined && rec.bytes + chunk.length >= cutThis) {
+        const part = chunk.subarray(0, Math.max(0, cutThis - rec.bytes));
+        rec.bytes += part.length;
+        upstream.write(part);
+        proxy.cuts++;
+        // Drop both sides abruptly: the client sees a reset, the registry a truncated body.
+        upstream.destroy();
+        req.socket.destroy();
+        return;
+      }
+      rec.bytes += chunk.length;
+      upstream.write(chunk);
+    });
+    req.on('end', () => upstream.end());
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  proxy.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
