@@ -1,1 +1,26 @@
-export {};
+/**
+ * @lumen/check — offline proofs of the rendered platform: schema, admission (Gatekeeper CEL),
+ * Pod Security, NetworkPolicy reachability, consistency. See docs/check.md.
+ */
+export { checkAdmission, constraintMatches } from './admission.ts';
+export { builtinRules, type CheckOptions, type CheckResult, proveAll, runCheck } from './check.ts';
+export { buildCluster, type Cluster, type Workload } from './cluster.ts';
+export { airgapPath, parseImage } from './consistency.ts';
+export { CheckError, CheckErrorCode, type CheckErrorCodeValue } from './errors.ts';
+export { loadManifests, parseManifests } from './manifests.ts';
+export { connection, type Peer, type Verdict } from './network.ts';
+export { checkNetwork, networkContext, outsider, reach } from './network-check.ts';
+export { type Level, podSecurityViolations } from './pod-security.ts';
+export { formatJson, formatSummary, formatViolation } from './report.ts';
+export type {
+  ComponentFacts,
+  ExternalWorkload,
+  InventoryView,
+  K8sObject,
+  NetworkMatrix,
+  PlatformFacts,
+  RuleId,
+  SourcedObject,
+  Violation,
+  WorkloadPort,
+} from './types.ts';

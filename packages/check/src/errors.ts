@@ -1,0 +1,34 @@
+/**
+ * The one errors module of @lumen/check. A failed proof is not an error (it is a list of
+ * violations and exit 1); these are the cases where the proof could not even be attempted.
+ */
+
+/** Exit codes shared with the lumen CLI (see packages/cli/src/errors.ts). */
+const exit = { usage: 2, io: 4, internal: 70 } as const;
+
+/** Stable error codes of @lumen/check. */
+export const CheckErrorCode = {
+  /** A path given to `lumen check` does not exist or cannot be read. */
+  unreadable: 'CHECK_UNREADABLE',
+  /** A file is not valid YAML, or a document is not a Kubernetes object. */
+  badManifest: 'CHECK_BAD_MANIFEST',
+  /** Wrong flags or arguments. */
+  usage: 'CHECK_USAGE',
+  /** A ConstraintTemplate's CEL does not parse: the policy itself is broken. */
+  badPolicy: 'CHECK_BAD_POLICY',
+} as const;
+
+export type CheckErrorCodeValue = (typeof CheckErrorCode)[keyof typeof CheckErrorCode];
+
+/** An error with a stable code and the CLI exit code it maps to. */
+export class CheckError extends Error {
+  readonly code: CheckErrorCodeValue;
+  readonly exitCode: number;
+  constructor(code: CheckErrorCodeValue, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CheckError';
+    this.code = code;
+    // Unreadable input, bad YAML and usage are all "bad input" for the CLI (exit 2).
+    this.exitCode = code === CheckErrorCode.badPolicy ? exit.internal : exit.usage;
+  }
+}
