@@ -35,13 +35,19 @@ describe('updateLock', () => {
     assert.equal(imageRef(after, 'traefik'), `192.168.2.2:5000/library/traefik:v3.7.10@${D1}`);
     assert.equal(after.charts.find((c) => c.name === 'traefik')?.digest, D2);
     const text = inv.read('lock.yaml');
-    assert.match(text, /# resolved from docker\.io\n {2}traefik:\n {4}tag: v3\.7\.10\n {4}digest: sha256:1{64}/);
-    assert.ok(text.includes('# Three independent sources agree: a live Argo CD check'), 'old comments survive');
-    assert.ok(
-      !text.includes('Traefik chart 41.1.0 running v3.7.9'),
-      'the re-resolved entry carries its new provenance',
-    );
-    assert.equal(text.split('\n').length, before.split('\n').length + 3, 'only the new chart entry was added');
+    // Exactly two changes: the traefik image entry (new tag, digest and provenance comment) and a
+    // new chart entry; every other byte, comments included, is as it was.
+    const expected = before
+      .replace(
+        /(?: {2}# [^\n]*\n)+ {2}traefik:\n {4}tag: v3\.7\.9\n {4}digest: \S+\n/,
+        `  # resolved from docker.io\n  traefik:\n    tag: v3.7.10\n    digest: ${D1}\n`,
+      )
+      .replace(
+        /(\n {2}chaos-mesh:\n {4}version: 2\.8\.2\n {4}digest: \S+\n)/,
+        `$1  traefik:\n    version: 41.1.0\n    digest: ${D2}\n`,
+      );
+    assert.notEqual(expected, before);
+    assert.equal(text, expected);
     assert.deepEqual(
       readdirSync(inv.dir).filter((f) => f.endsWith('.tmp')),
       [],
