@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDependencies } from './dependencies.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { shutdown } from './shutdown.ts';
+import { shutdownTracing, traceFields } from './tracing.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -25,7 +26,20 @@ const logger = pino({
   level: config.logLevel,
   base: { service: 'lumen-api' },
   // Belt and braces: nothing logs these, but a future `log.info(config)` must not leak them.
-  redact: ['password', '*.password', 'rwDsn', 'roDsn', '*.rwDsn', '*.roDsn', 'req.headers.authorization'],
+  redact: [
+    'password',
+    '*.password',
+    'rwDsn',
+    'roDsn',
+    '*.rwDsn',
+    '*.roDsn',
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'headers.authorization',
+    '*.headers.authorization',
+  ],
+  // trace_id/span_id of the active span on every line, so Grafana jumps from a log line to its trace (tracing.ts).
+  mixin: traceFields,
 });
 
 try {
@@ -56,7 +70,8 @@ try {
       lifecycle,
       app,
       admin,
-      closeDependencies: () => deps.close(),
+      // Traces are flushed last, so the spans of the drained requests are exported too.
+      closeDependencies: () => deps.close().finally(() => shutdownTracing()),
       delayMs,
       timeoutMs: config.shutdownTimeoutMs,
       logger,
