@@ -51,11 +51,11 @@ export async function startProxy(target: { host: string; port: number }): Promis
       },
     );
     upstream.on('error', () => res.destroy());
-    const cutThis = req.method === 'PATCH' && cutAt !== undefined ? cutAt : undefined;
-    if (cutThis !== undefined) cutAt = undefined;
     req.on('data', (chunk: Buffer) => {
-      if (cutThis !== undefined && rec.bytes + chunk.length >= cutThis) {
-        const part = chunk.subarray(0, Math.max(0, cutThis - rec.bytes));
+      // The cut applies to the first PATCH whose body reaches `cutAt` bytes, then disarms.
+      if (req.method === 'PATCH' && cutAt !== undefined && rec.bytes + chunk.length >= cutAt) {
+        const part = chunk.subarray(0, Math.max(0, cutAt - rec.bytes));
+        cutAt = undefined;
         rec.bytes += part.length;
         upstream.write(part);
         proxy.cuts++;
