@@ -25,6 +25,7 @@ import {
   trackDependencies,
   UNMATCHED_ROUTE,
 } from './metrics.ts';
+import { registerProfilingRoutes } from './profiling.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHelloRoutes } from './routes/hello.ts';
@@ -165,7 +166,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
 }
 
 /** Builds the admin app (`/metrics`). The telemetry and profiling endpoints are added here too. */
-export async function buildAdminApp(options: { logger: Logger }): Promise<FastifyInstance> {
+export async function buildAdminApp(options: {
+  logger: Logger;
+  /** `LUMEN_PROFILING`: adds /debug/pprof/profile and /debug/pprof/heap (profiling.ts). Default false. */
+  profiling?: boolean;
+}): Promise<FastifyInstance> {
   collectProcessMetrics();
   const admin = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -175,5 +180,6 @@ export async function buildAdminApp(options: { logger: Logger }): Promise<Fastif
     reply.type(registry.contentType);
     return registry.metrics();
   });
+  registerProfilingRoutes(admin, { enabled: options.profiling ?? false });
   return admin;
 }

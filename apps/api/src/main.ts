@@ -46,7 +46,7 @@ try {
   const deps = await openDependencies(config, logger);
   const lifecycle = createLifecycle();
   const app = await buildApp({ deps, lifecycle, logger, idempotencyTtlSeconds: config.idempotencyTtlSeconds });
-  const admin = await buildAdminApp({ logger });
+  const admin = await buildAdminApp({ logger, profiling: config.profiling });
   await app.listen({ host: config.host, port: config.port });
   await admin.listen({ host: config.host, port: config.adminPort });
   const port = (app.server.address() as { port: number }).port;
