@@ -20,6 +20,7 @@ export const InventoryErrorCode = {
   badReference: 'INVENTORY_BAD_REFERENCE',
 } as const;
 
+/** One of the {@link InventoryErrorCode} strings. */
 export type InventoryErrorCodeValue = (typeof InventoryErrorCode)[keyof typeof InventoryErrorCode];
 
 /** Exit code of every inventory error: the input is wrong, not the machine or the network. */

@@ -226,12 +226,21 @@ export const lockSchema = z.strictObject({
   files: z.record(nameSchema, fileLockSchema).default({}),
 });
 
+/** An image as written in `images.yaml` (defaults applied: `origin` is `upstream` unless given). */
 export type ImageSpec = z.infer<typeof imageSchema>;
+/** A chart as written in `charts.yaml` (defaults applied: `images` is `[]` unless given). */
 export type ChartSpec = z.infer<typeof chartSchema>;
+/** A file as written in `files.yaml`. */
 export type FileSpec = z.infer<typeof fileSchema>;
+/** `site.yaml` (defaults applied: `chartsPath` is `charts` unless given). */
 export type Site = z.infer<typeof siteSchema>;
+/** One node of `site.yaml`. */
 export type SiteNode = z.infer<typeof nodeSchema>;
+/** `lock.yaml` (missing sections read as empty). */
 export type Lock = z.infer<typeof lockSchema>;
+/** One image entry of `lock.yaml`. */
 export type ImageLock = z.infer<typeof imageLockSchema>;
+/** One chart entry of `lock.yaml`. */
 export type ChartLock = z.infer<typeof chartLockSchema>;
+/** One file entry of `lock.yaml`. */
 export type FileLock = z.infer<typeof fileLockSchema>;
