@@ -1,4 +1,98 @@
+/**
+ * `lumen render` and `lumen release bump` (see packages/cli/src/main.ts for the owner table).
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { CommandTable } from '@lumen/cli';
+import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
+import { diffDeploy, writeDeploy } from './deploy-dir.ts';
+import { PlatformError, PlatformErrorCode } from './errors.ts';
+import { bumpRelease } from './release.ts';
+import { render } from './render.ts';
 
-/** This package's lumen subcommands (see packages/cli/src/main.ts for the owner table). */
-export const commands: CommandTable = {};
+/** deploy/ at the repository root (next to inventory/). */
+const defaultOut = resolve(DEFAULT_INVENTORY_DIR, '..', 'deploy');
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new PlatformError(PlatformErrorCode.usage, (err as Error).message);
+  }
+}
+
+export const commands: CommandTable = {
+  render: {
+    summary: 'write deploy/ from platform/ (deterministic; --check compares instead of writing)',
+    usage: [
+      'usage: lumen render [--out DIR] [--inventory DIR] [--check]',
+      '',
+      'Renders every platform component from the inventory into DIR (default: deploy/ at the repository root):',
+      'Argo CD Applications with computed sync waves, Namespaces, NetworkPolicies and every object lumen writes.',
+      'Files the render no longer produces are removed. Two runs are byte-identical.',
+      '',
+      '  --out DIR        where to write (default deploy/)',
+      '  --inventory DIR  inventory directory (default inventory/)',
+      '  --check          write nothing; exit 1 and list the differences when DIR is not a fresh render',
+      '',
+      'Exit codes: 0 ok, 1 --check found differences, 2 bad usage or inventory (unknown or unpinned image),',
+      '4 cannot write DIR, 70 an object failed validation (a bug in platform/src).',
+    ].join('\n'),
+    async run(args) {
+      const v = parse(args, { out: { type: 'string' }, inventory: { type: 'string' }, check: { type: 'boolean' } });
+      const out = resolve(v.out ?? defaultOut);
+      const { files } = render(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR));
+      if (v.check) {
+        const diff = diffDeploy(out, files);
+        for (const d of diff) console.log(d);
+        if (diff.length) {
+          console.error(`lumen: ${out} differs from a fresh render in ${diff.length} file(s): run 'lumen render'`);
+          return 1;
+        }
+        console.log(`${out} is up to date (${files.size} files)`);
+        return 0;
+      }
+      const { written, removed } = writeDeploy(out, files);
+      console.log(`rendered ${files.size} files into ${out} (${written} written, ${removed} removed)`);
+      return 0;
+    },
+  },
+  'release bump': {
+    summary: 'pin a new lumen-api digest (and tag) in the inventory lock and re-render deploy/',
+    usage: [
+      'usage: lumen release bump --digest sha256:<hex> [--tag TAG] [--image NAME] [--out DIR] [--inventory DIR]',
+      '',
+      'Called by CI after pushing and signing lumen-api: writes the tag into inventory/images.yaml and the digest',
+      'into inventory/lock.yaml (comments kept), then renders deploy/ so the Rollout pulls exactly that digest.',
+      '',
+      '  --digest D       digest of the pushed image (required)',
+      '  --tag TAG        new tag (default: keep the current one)',
+      '  --image NAME     inventory image (default lumen-api; must be origin: build)',
+      '  --out DIR        deploy directory (default deploy/)',
+      '  --inventory DIR  inventory directory (default inventory/)',
+      '',
+      'Exit codes: 0 ok, 2 bad usage or digest/tag, 4 cannot write, 70 internal error.',
+    ].join('\n'),
+    async run(args) {
+      const v = parse(args, {
+        digest: { type: 'string' },
+        tag: { type: 'string' },
+        image: { type: 'string' },
+        out: { type: 'string' },
+        inventory: { type: 'string' },
+      });
+      if (!v.digest) throw new PlatformError(PlatformErrorCode.usage, 'release bump needs --digest sha256:<hex>');
+      const result = bumpRelease({
+        digest: v.digest,
+        ...(v.tag !== undefined ? { tag: v.tag } : {}),
+        ...(v.image !== undefined ? { image: v.image } : {}),
+        ...(v.inventory !== undefined ? { inventoryDir: v.inventory } : {}),
+        outDir: resolve(v.out ?? defaultOut),
+      });
+      console.log(
+        `pinned ${v.image ?? 'lumen-api'}:${result.tag}@${result.digest}; deploy/ re-rendered (${result.written} written, ${result.removed} removed)`,
+      );
+      return 0;
+    },
+  },
+};

@@ -1,0 +1,138 @@
+/**
+ * Chaos Mesh (seed: controller-manager, chaos-daemon per node on the K3s containerd socket,
+ * dashboard behind Traefik) and the seed's three experiments. The experiments are rendered to
+ * deploy/experiments/ and applied by hand (`kubectl apply -f`): synced by Argo CD they would run
+ * on every sync. Each selects the namespace and labels where its pods really run (the public
+ * implementation targeted a namespace where the pods did not run).
+ */
+import type { Context } from '../context.ts';
+import { networkChaos, podChaos } from '../crd-types.ts';
+import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
+import { selectorLabels } from '../pods.ts';
+import type { Component } from '../types.ts';
+import { clusterName } from './lumen-db.ts';
+
+const ns = 'chaos-mesh';
+const label = (component: string) => ({
+  'app.kubernetes.io/name': 'chaos-mesh',
+  'app.kubernetes.io/component': component,
+});
+
+export function chaosMesh(ctx: Context): Component {
+  const img = (name: string) => {
+    const p = ctx.imageParts(name);
+    return { registry: p.registry, repository: p.repository, tag: p.tagAtDigest };
+  };
+  return {
+    name: 'chaos-mesh',
+    namespace: ns,
+    // chaos-daemon enters other containers' namespaces: privileged by nature.
+    podSecurity: 'privileged',
+    summary: 'Chaos Mesh controller, daemon (K3s containerd) and dashboard; experiments in deploy/experiments/',
+    helm: {
+      chart: 'chaos-mesh',
+      values: {
+        images: { registry: ctx.site.registry },
+        controllerManager: { image: img('chaos-mesh'), replicaCount: 1 },
+        chaosDaemon: {
+          image: img('chaos-daemon'),
+          runtime: 'containerd',
+          socketPath: '/run/k3s/containerd/containerd.sock',
+        },
+        dashboard: { image: img('chaos-dashboard'), securityMode: true },
+        dnsServer: { create: false },
+      },
+    },
+    providesCrds: [
+      'podchaos.chaos-mesh.org',
+      'networkchaos.chaos-mesh.org',
+      'iochaos.chaos-mesh.org',
+      'stresschaos.chaos-mesh.org',
+      'timechaos.chaos-mesh.org',
+      'kernelchaos.chaos-mesh.org',
+      'dnschaos.chaos-mesh.org',
+      'httpchaos.chaos-mesh.org',
+      'jvmchaos.chaos-mesh.org',
+      'blockchaos.chaos-mesh.org',
+      'schedules.chaos-mesh.org',
+      'workflows.chaos-mesh.org',
+      'workflownodes.chaos-mesh.org',
+      'statuschecks.chaos-mesh.org',
+      'podnetworkchaos.chaos-mesh.org',
+      'podiochaos.chaos-mesh.org',
+      'podhttpchaos.chaos-mesh.org',
+    ],
+    objects: [],
+    workloads: [
+      {
+        name: 'chaos-controller-manager',
+        kind: 'Deployment',
+        source: 'chart',
+        podLabels: label('controller-manager'),
+        ports: [{ port: 10250 }, { port: 10080 }],
+      },
+      {
+        name: 'chaos-daemon',
+        kind: 'DaemonSet',
+        source: 'chart',
+        podLabels: label('chaos-daemon'),
+        ports: [{ port: 31767 }, { port: 31766 }],
+      },
+      {
+        name: 'chaos-dashboard',
+        kind: 'Deployment',
+        source: 'chart',
+        podLabels: label('chaos-dashboard'),
+        ports: [{ port: 2333 }],
+      },
+    ],
+    flows: [
+      toApiServer('chaos-mesh/chaos-controller-manager', 'the controller reconciles experiments'),
+      toApiServer('chaos-mesh/chaos-dashboard', 'the dashboard lists and creates experiments'),
+      toApiServer('chaos-mesh/chaos-daemon', 'the daemon resolves target pods'),
+      fromNodes('chaos-mesh/chaos-controller-manager', tcp(10250), 'the API server calls the admission webhooks'),
+      flow(
+        'chaos-mesh/chaos-controller-manager',
+        'chaos-mesh/chaos-daemon',
+        tcp(31767),
+        'the controller drives faults over gRPC (seed: :31767)',
+      ),
+    ],
+    experiments: [
+      // Seed 01: kill 50% of lumen-api pods; validates that the Rollout recreates them.
+      podChaos(
+        { name: 'lumen-api-pod-kill', namespace: 'lumen', labels: { app: 'chaos', tier: 'experiment' } },
+        {
+          action: 'pod-kill',
+          mode: 'fixed-percent',
+          value: '50',
+          selector: { namespaces: ['lumen'], labelSelectors: selectorLabels('lumen-api') },
+        },
+      ),
+      // Seed 02: +100 ms on Redis for 5 min; p99 rises, no panic.
+      networkChaos(
+        { name: 'redis-latency', namespace: 'lumen', labels: { app: 'chaos', tier: 'experiment' } },
+        {
+          action: 'delay',
+          mode: 'all',
+          selector: { namespaces: ['lumen'], labelSelectors: selectorLabels('redis') },
+          duration: '5m',
+          delay: { latency: '100ms', jitter: '10ms', correlation: '25' },
+          direction: 'to',
+        },
+      ),
+      // Seed 03: +100 ms on PostgreSQL for 5 min; connection pool and statement timeouts hold.
+      networkChaos(
+        { name: 'lumen-db-latency', namespace: 'cnpg-system', labels: { app: 'chaos', tier: 'experiment' } },
+        {
+          action: 'delay',
+          mode: 'all',
+          selector: { namespaces: ['cnpg-system'], labelSelectors: { 'cnpg.io/cluster': clusterName } },
+          duration: '5m',
+          delay: { latency: '100ms', jitter: '10ms', correlation: '25' },
+          direction: 'to',
+        },
+      ),
+    ],
+  };
+}

@@ -1,0 +1,84 @@
+/** MetalLB (seed: wave 0, L2 mode, pool from the site) — the chart, then its pool in a later wave. */
+import type { Context } from '../context.ts';
+import { ipAddressPool, l2Advertisement } from '../crd-types.ts';
+import { fromNodes, tcp, toApiServer } from '../flows.ts';
+import type { Component } from '../types.ts';
+
+const ns = 'metallb-system';
+const labels = (component: string) => ({
+  'app.kubernetes.io/name': 'metallb',
+  'app.kubernetes.io/component': component,
+});
+
+export function metallb(ctx: Context): Component {
+  const img = (name: string) => {
+    const p = ctx.imageParts(name);
+    return { repository: p.repositoryWithRegistry, tag: p.tagAtDigest };
+  };
+  return {
+    name: 'metallb',
+    namespace: ns,
+    // The speaker needs the host network and NET_RAW to answer ARP.
+    podSecurity: 'privileged',
+    summary: 'MetalLB controller and L2 speaker (LoadBalancer addresses on the node network)',
+    helm: {
+      chart: 'metallb',
+      values: {
+        controller: { image: img('metallb-controller'), labels: { app: 'metallb', tier: 'network' } },
+        speaker: {
+          image: img('metallb-speaker'),
+          frr: { enabled: false },
+          labels: { app: 'metallb', tier: 'network' },
+        },
+      },
+    },
+    providesCrds: [
+      'ipaddresspools.metallb.io',
+      'l2advertisements.metallb.io',
+      'bgpadvertisements.metallb.io',
+      'bgppeers.metallb.io',
+      'bfdprofiles.metallb.io',
+      'communities.metallb.io',
+      'servicel2statuses.metallb.io',
+      'configurationstates.metallb.io',
+    ],
+    objects: [],
+    workloads: [
+      {
+        name: 'metallb-controller',
+        kind: 'Deployment',
+        source: 'chart',
+        podLabels: labels('controller'),
+        ports: [{ port: 9443 }, { port: 7472 }],
+      },
+      {
+        name: 'metallb-speaker',
+        kind: 'DaemonSet',
+        source: 'chart',
+        podLabels: labels('speaker'),
+        ports: [{ port: 7472 }, { port: 7946 }],
+        hostNetwork: true,
+      },
+    ],
+    flows: [
+      toApiServer('metallb/metallb-controller', 'the controller assigns addresses to LoadBalancer Services'),
+      fromNodes('metallb/metallb-controller', tcp(9443), 'the API server calls the validating webhook'),
+    ],
+  };
+}
+
+export function metallbConfig(ctx: Context): Component {
+  return {
+    name: 'metallb-config',
+    namespace: ns,
+    podSecurity: 'privileged',
+    summary: `MetalLB IPAddressPool ${ctx.site.metallbPool} announced over L2`,
+    providesCrds: [],
+    objects: [
+      ipAddressPool({ name: 'default', namespace: ns }, { addresses: [ctx.site.metallbPool], autoAssign: true }),
+      l2Advertisement({ name: 'default', namespace: ns }, { ipAddressPools: ['default'] }),
+    ],
+    workloads: [],
+    flows: [],
+  };
+}
