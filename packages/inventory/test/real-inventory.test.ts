@@ -4,6 +4,9 @@
  * start from complete, pinned data.
  */
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   chartRef,
@@ -134,5 +137,14 @@ describe('the real inventory', () => {
       'reg.kyverno.io',
       'registry.k8s.io',
     ]);
+  });
+
+  test('cosign.pub is an ECDSA P-256 public key, and no private key is anywhere in inventory/', () => {
+    const pem = readFileSync(join(inv.dir, 'cosign.pub'), 'utf8');
+    const key = createPublicKey(pem);
+    assert.equal(key.asymmetricKeyType, 'ec');
+    assert.equal(key.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    for (const file of readdirSync(inv.dir))
+      assert.doesNotMatch(readFileSync(join(inv.dir, file), 'utf8'), /PRIVATE KEY/, `${file} holds a private key`);
   });
 });
