@@ -4,7 +4,7 @@ import { CheckError, CheckErrorCode } from './errors.ts';
 import { platformInputs } from './platform-inputs.ts';
 import { formatJson, formatSummary, formatViolation } from './report.ts';
 
-const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR]
+const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR] [--inventory DIR]
 
 Proves the rendered platform offline: schema, admission (Gatekeeper CEL), Pod Security,
 NetworkPolicy reachability against the declared matrix, selectors, sync waves, plaintext
@@ -15,6 +15,7 @@ secrets, pinned inventory images.
                  Without PATH, proves the platform itself.
   --json         print a JSON document instead of lines
   --deploy DIR   the rendered platform (default: deploy)
+  --inventory DIR  the inventory (default: the repository's inventory/)
 
 Output: one line per violation, "file: kind/namespace/name: rule: reason", then a summary.
 Exit codes: 0 every proof holds, 1 violations, 2 unreadable or invalid input.`;
@@ -28,6 +29,7 @@ export const commands: CommandTable = {
       const paths: string[] = [];
       let json = false;
       let deployDir = 'deploy';
+      let inventoryDir: string | undefined;
       for (let i = 0; i < args.length; i++) {
         const arg = args[i] as string;
         if (arg === '--json') json = true;
@@ -35,11 +37,15 @@ export const commands: CommandTable = {
           const next = args[++i];
           if (next === undefined) throw new CheckError(CheckErrorCode.usage, '--deploy needs a directory');
           deployDir = next;
+        } else if (arg === '--inventory') {
+          const next = args[++i];
+          if (next === undefined) throw new CheckError(CheckErrorCode.usage, '--inventory needs a directory');
+          inventoryDir = next;
         } else if (arg.startsWith('-'))
           throw new CheckError(CheckErrorCode.usage, `unknown flag ${arg} (see 'lumen check --help')`);
         else paths.push(arg);
       }
-      const inputs = await platformInputs();
+      const inputs = await platformInputs(inventoryDir);
       const result = await runCheck({ deployDir, paths, ...inputs });
       if (json) {
         console.log(formatJson(result));

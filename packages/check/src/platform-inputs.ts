@@ -14,8 +14,8 @@ export interface PlatformInputs {
 }
 
 /** Loads the inventory, the platform facts and the matrix of this repository. */
-export async function platformInputs(): Promise<PlatformInputs> {
-  const inventory = loadInventory();
+export async function platformInputs(inventoryDir?: string): Promise<PlatformInputs> {
+  const inventory = inventoryDir === undefined ? loadInventory() : loadInventory(inventoryDir);
   const facts: PlatformFacts = { components: [] };
   return { inventory, facts, matrix: networkMatrix(inventory), matrixFile: 'platform/src/network-matrix.ts' };
 }

@@ -1,0 +1,82 @@
+/**
+ * `lumen check` through the real CLI: exit codes (0 clean, 1 violations, 2 bad input), one
+ * line per violation in the `file: kind/namespace/name: rule: reason` format, the summary
+ * line, and `--json`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fixtures, makeFixturePlatform } from './fixture-platform.ts';
+
+const main = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
+let platform: ReturnType<typeof makeFixturePlatform>;
+before(() => {
+  platform = makeFixturePlatform();
+});
+after(() => platform.cleanup());
+
+function lumen(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, 'check', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('lumen check at the CLI edge', () => {
+  test('a manifest that adds a violation: exit 1, one line per violation, then the summary', () => {
+    const file = join(fixtures, 'bad', 'secret-with-data.yaml');
+    const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
+    assert.equal(r.status, 1, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, r.stdout);
+    assert.equal(
+      lines[0],
+      `${relative(process.cwd(), file)}: Secret/lumen/lumen-api-redis: plaintext-secret: data holds password: secrets come from Vault (VaultStaticSecret), never from Git`,
+    );
+    assert.match(lines[1] as string, /^lumen check: 1 violation\(s\): \d+ objects, \d+ rules, \d+ ms$/);
+  });
+  test('a harmless manifest: exit 0 and a one-line summary', () => {
+    const file = join(platform.dir, 'harmless.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: lumen\ndata:\n  LOG_LEVEL: info\n',
+    );
+    const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout.trim(), /^lumen check: ok: \d+ objects, \d+ rules, \d+ ms$/);
+  });
+  test('--json prints the violations as data', () => {
+    const file = join(fixtures, 'bad', 'service-selects-nothing.yaml');
+    const r = lumen('--json', '--deploy', join(platform.dir, 'deploy'), file);
+    assert.equal(r.status, 1);
+    const doc = JSON.parse(r.stdout) as {
+      ok: boolean;
+      violations: Array<{ rule: string; kind: string; name: string }>;
+    };
+    assert.equal(doc.ok, false);
+    assert.deepEqual(
+      doc.violations.map((v) => [v.rule, v.kind, v.name]),
+      [['selector', 'Service', 'lumen-api-typo']],
+    );
+  });
+  test('an unreadable path: exit 2 and one line on stderr', () => {
+    const r = lumen('--deploy', join(platform.dir, 'deploy'), join(platform.dir, 'no-such-file.yaml'));
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^lumen: cannot read .*no-such-file\.yaml/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+  test('a file that is not YAML: exit 2', () => {
+    const file = join(platform.dir, 'broken.yaml');
+    writeFileSync(file, 'kind: [unclosed\n');
+    const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^lumen: .*broken\.yaml: document 1/);
+  });
+  test('an unknown flag: exit 2', () => {
+    const r = lumen('--frobnicate');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown flag --frobnicate/);
+  });
+});
