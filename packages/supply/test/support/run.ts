@@ -14,11 +14,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Spawns `lumen ARGS` on this Node (24) and collects its output. */
+/** Spawns `lumen ARGS` on this Node (24) and collects its output. COSIGN_PASSWORD is only what `env` says. */
 export function lumen(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  const { COSIGN_PASSWORD: _ignored, ...inherited } = process.env;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
