@@ -41,7 +41,8 @@ export const commands: CommandTable = {
     async run(args) {
       const v = parse(args, { out: { type: 'string' }, inventory: { type: 'string' }, check: { type: 'boolean' } });
       const out = resolve(v.out ?? defaultOut);
-      const { files } = render(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR));
+      const { files, skipped } = render(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR));
+      for (const s of skipped) console.error(`lumen: not rendered yet: ${s.component}: ${s.reason}`);
       if (v.check) {
         const diff = diffDeploy(out, files);
         for (const d of diff) console.log(d);

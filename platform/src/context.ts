@@ -42,14 +42,22 @@ export interface Context {
   chart(name: string): ChartSource;
   /** `<sub>.<site domain>`. */
   host(sub: string): string;
-  /** PEM of the cosign public key lumen-api images are signed with. */
+  /** PEM of the cosign public key lumen-api images are signed with; throws {@link MissingCosignKey} when the site has none. */
   readonly cosignPublicKey: string;
   /** Image names requested so far (the renderer resets it per component). */
   readonly used: Set<string>;
 }
 
+/** The site has not put its cosign public key into the inventory directory yet. */
+export class MissingCosignKey extends Error {
+  constructor(path: string) {
+    super(`no cosign public key at ${path} (copy the cosign.pub written by 'lumen keygen' there)`);
+    this.name = 'MissingCosignKey';
+  }
+}
+
 /** Builds the context for one render. */
-export function createContext(inv: Inventory, cosignPublicKey: string): Context {
+export function createContext(inv: Inventory, cosignPublicKey: string | undefined): Context {
   const used = new Set<string>();
   const image = (name: string): string => {
     const ref = imageRef(inv, name);
@@ -60,7 +68,10 @@ export function createContext(inv: Inventory, cosignPublicKey: string): Context 
     inv,
     site: inv.site,
     used,
-    cosignPublicKey,
+    get cosignPublicKey(): string {
+      if (cosignPublicKey === undefined) throw new MissingCosignKey(`${inv.dir}/cosign.pub`);
+      return cosignPublicKey;
+    },
     image,
     imageParts(name) {
       const ref = image(name);

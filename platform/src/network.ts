@@ -68,7 +68,9 @@ function portsOf(ports: PortSpec[]): Array<{ port: number; protocol: string }> {
 }
 
 function nameOf(r: Resolved): string {
-  return r.kind === 'cidrs' ? r.name : `${r.component.name}-${r.workload.name}`.replace(/^(.+)-\1$/, '$1');
+  if (r.kind === 'cidrs') return r.name;
+  // Workload names usually start with their component's (redis-sentinel in redis): don't say it twice.
+  return r.workload.name.startsWith(r.component.name) ? r.workload.name : `${r.component.name}-${r.workload.name}`;
 }
 
 /** A policy attached to the component whose pods it selects. */

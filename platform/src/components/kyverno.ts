@@ -3,6 +3,7 @@
  * transparency log). The ClusterPolicy embeds the cosign PUBLIC key; the private key never
  * leaves the CI signing step.
  */
+import { findImage } from '@lumen/inventory';
 import type { Context } from '../context.ts';
 import { kyvernoClusterPolicy } from '../crd-types.ts';
 import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
@@ -106,8 +107,8 @@ export function kyverno(ctx: Context): Component {
 
 /** Repository pattern of the images lumen's CI signs (lumen-api). */
 export function signedImagePattern(ctx: Context): string {
-  const p = ctx.imageParts('lumen-api');
-  return `${p.repositoryWithRegistry}*`;
+  // By repository, not by digest: the policy must also admit the next release, whose digest CI pins later.
+  return `${ctx.site.registry}/${findImage(ctx.inv, 'lumen-api').airgapPath}*`;
 }
 
 export function kyvernoPolicies(ctx: Context): Component {
