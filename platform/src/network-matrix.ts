@@ -20,10 +20,11 @@ export const workloads = {
   lumenApi: 'lumen/lumen-api',
   redis: 'lumen/redis',
   sentinel: 'lumen/redis-sentinel',
+  lumenDb: 'cnpg-system/lumen-db',
+  cnpgOperator: 'cnpg-system/cloudnative-pg',
   traefik: 'traefik/traefik',
   prometheus: 'monitoring/prometheus',
   alloy: 'alloy/alloy',
-  lumenDb: 'lumen-db/lumen-db',
   coredns: 'kube-system/coredns',
 } as const;
 
@@ -44,31 +45,59 @@ export const k3sBuiltinWorkloads = [
   },
 ];
 
-const dns = [
+const dnsPorts = [
   { port: 53, protocol: 'UDP' },
   { port: 53, protocol: 'TCP' },
 ];
 
-/** The matrix for a site (its registry and node addresses are external peers). */
+/** `from` resolves names through CoreDNS (UDP and TCP 53). */
+const dns = (from: string) => dnsPorts.map((p) => ({ from, to: workloads.coredns, ...p }));
+
+/** K3s defaults: the `kubernetes` Service address, and the API server port on server nodes. */
+const apiServerServiceIp = '10.43.0.1';
+const apiServerPort = 6443;
+
+/** The matrix for a site (its registry and server node addresses are external peers). */
 export function networkMatrix(inv: MatrixSite): NetworkMatrix {
   const registryHost = inv.site.registry.replace(/:\d+$/, '');
   const registryPort = Number(/:(\d+)$/.exec(inv.site.registry)?.[1] ?? 443);
+  const server = inv.site.nodes.find((n) => n.role === 'server')?.ip ?? registryHost;
   const w = workloads;
   return {
     externals: {
       // A public resolver and web: the seed's "lumen-api → 8.8.8.8 ✗ (DROP)".
-      internet: { ip: '8.8.8.8', ports: [...dns, { port: 443 }, { port: 80 }] },
+      internet: { ip: '8.8.8.8', ports: [...dnsPorts, { port: 443 }, { port: 80 }] },
       'airgap-registry': { ip: registryHost, ports: [{ port: registryPort }] },
+      'kube-apiserver-service': { ip: apiServerServiceIp, ports: [{ port: 443 }] },
+      'kube-apiserver': { ip: server, ports: [{ port: apiServerPort }] },
     },
-    exact: [w.lumenApi],
+    // Every flow into or out of these is listed below; anything else the policies allow fails.
+    exact: [w.lumenApi, w.redis, w.sentinel, w.lumenDb],
     allow: [
+      // lumen-api (seed LAYER 3): only Traefik in, only Prometheus on the admin port.
       { from: w.traefik, to: w.lumenApi, port: 8080 },
       { from: w.prometheus, to: w.lumenApi, port: 9090 },
       { from: w.lumenApi, to: w.redis, port: 6379 },
       { from: w.lumenApi, to: w.sentinel, port: 26379 },
       { from: w.lumenApi, to: w.lumenDb, port: 5432 },
       { from: w.lumenApi, to: w.alloy, port: 4318 },
-      ...dns.map((p) => ({ from: w.lumenApi, to: w.coredns, ...p })),
+      ...dns(w.lumenApi),
+      // Redis replication and Sentinel gossip, inside the namespace only.
+      { from: w.redis, to: w.redis, port: 6379 },
+      { from: w.redis, to: w.sentinel, port: 26379 },
+      { from: w.sentinel, to: w.redis, port: 6379 },
+      { from: w.sentinel, to: w.sentinel, port: 26379 },
+      ...dns(w.redis),
+      ...dns(w.sentinel),
+      // The database: streaming replication and the instance manager among its own pods, the
+      // operator on the status port, Prometheus on the exporter, the API server — nothing else out.
+      { from: w.lumenDb, to: w.lumenDb, port: 5432 },
+      { from: w.lumenDb, to: w.lumenDb, port: 8000 },
+      { from: w.cnpgOperator, to: w.lumenDb, port: 8000 },
+      { from: w.prometheus, to: w.lumenDb, port: 9187 },
+      { from: w.lumenDb, to: 'kube-apiserver-service', port: 443 },
+      { from: w.lumenDb, to: 'kube-apiserver', port: apiServerPort },
+      ...dns(w.lumenDb),
     ],
   };
 }

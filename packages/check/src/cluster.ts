@@ -88,7 +88,7 @@ function external(w: ExternalWorkload, kind: string): Workload {
     kind,
     podLabels: w.podLabels,
     ports: w.ports,
-    hostNetwork: false,
+    hostNetwork: w.hostNetwork === true,
   };
 }
 
@@ -145,8 +145,12 @@ export function buildCluster(objects: SourcedObject[], facts: PlatformFacts): Cl
       source: src,
     });
   }
+  // Rendered objects win over the model's description of the same workload.
+  const rendered = new Set(workloads.map((w) => w.id));
   for (const component of facts.components) {
-    for (const w of component.workloads ?? []) workloads.push(external(w, 'chart'));
+    for (const w of component.workloads ?? []) {
+      if (!rendered.has(`${w.namespace}/${w.name}`)) workloads.push(external(w, 'chart'));
+    }
   }
   for (const w of facts.builtinWorkloads ?? []) workloads.push(external(w, 'builtin'));
   // Namespaces that hold workloads but are not rendered (kube-system) still exist and carry

@@ -295,6 +295,33 @@ function secretsInTree(tree: unknown, path: string, found: string[]): void {
   }
 }
 
+/**
+ * Argo CD reads repositories and clusters only from Secrets labelled
+ * `argocd.argoproj.io/secret-type`; one that holds no credential key (url, name, type, OCI
+ * flags) declares where to read from and is not a secret. Credentials make it one again.
+ */
+const argoCredentialKeys = new Set([
+  'username',
+  'password',
+  'sshPrivateKey',
+  'tlsClientCertData',
+  'tlsClientCertKey',
+  'githubAppPrivateKey',
+  'githubAppID',
+  'githubAppInstallationID',
+  'bearerToken',
+  'config',
+  'gcpServiceAccountKey',
+]);
+
+function isArgoDeclaration(
+  labels: Record<string, string> | undefined,
+  data: Record<string, unknown> | undefined,
+): boolean {
+  if (labels?.['argocd.argoproj.io/secret-type'] === undefined || !data) return false;
+  return Object.keys(data).every((k) => !argoCredentialKeys.has(k));
+}
+
 /** No plaintext secret: Secret data, secret-named env values, Helm values, URLs with passwords, PEM keys. */
 export function checkSecrets(cluster: Cluster): Violation[] {
   const out: Violation[] = [];
@@ -304,6 +331,7 @@ export function checkSecrets(cluster: Cluster): Violation[] {
     if (obj.kind === 'Secret' && obj.apiVersion === 'v1') {
       for (const field of ['data', 'stringData'] as const) {
         const data = obj[field] as Record<string, unknown> | undefined;
+        if (isArgoDeclaration(obj.metadata?.labels, data)) continue;
         if (data && Object.keys(data).length > 0) {
           found.push(
             `${field} holds ${Object.keys(data).join(', ')}: secrets come from Vault (VaultStaticSecret), never from Git`,

@@ -70,6 +70,51 @@ const gatekeeperMatch = obj({
 const specOf = (spec: Schema, required = true): Schema =>
   obj({ apiVersion: str, kind: str, metadata: any, spec }, required ? ['spec'] : []);
 
+/**
+ * cert-manager issuers. @kubernetes-models/cert-manager predates Vault's `serviceAccountRef`
+ * (cert-manager 1.12+) and still requires `secretRef`, so the issuers get a local schema that
+ * follows the CRD of the cert-manager version lumen ships.
+ */
+const issuerSpec = obj({
+  vault: obj(
+    {
+      server: str,
+      path: str,
+      namespace: str,
+      caBundle: str,
+      caBundleSecretRef: obj({ name: str, key: str }, ['name']),
+      clientCertSecretRef: obj({ name: str, key: str }, ['name']),
+      clientKeySecretRef: obj({ name: str, key: str }, ['name']),
+      serverName: str,
+      auth: obj({
+        tokenSecretRef: obj({ name: str, key: str }, ['name']),
+        appRole: obj({ path: str, roleId: str, secretRef: obj({ name: str, key: str }, ['name']) }, [
+          'path',
+          'roleId',
+          'secretRef',
+        ]),
+        clientCertificate: obj({ mountPath: str, name: str, secretName: str }),
+        kubernetes: obj(
+          {
+            mountPath: str,
+            role: str,
+            secretRef: obj({ name: str, key: str }, ['name']),
+            serviceAccountRef: obj({ name: str, audiences: strings }, ['name']),
+          },
+          ['role'],
+        ),
+      }),
+    },
+    ['server', 'path', 'auth'],
+  ),
+  ca: obj({ secretName: str, crlDistributionPoints: strings, ocspServers: strings, issuingCertificateURLs: strings }, [
+    'secretName',
+  ]),
+  selfSigned: obj({ crlDistributionPoints: strings }),
+  acme: any,
+  venafi: any,
+});
+
 /** Local schemas by `apiVersion/kind`; `constraints.gatekeeper.sh/v1beta1/*` covers every Constraint kind. */
 export const localSchemas: Record<string, Schema> = {
   'templates.gatekeeper.sh/v1/ConstraintTemplate': specOf(
@@ -111,6 +156,8 @@ export const localSchemas: Record<string, Schema> = {
     }),
     false,
   ),
+  'cert-manager.io/v1/ClusterIssuer': specOf(issuerSpec),
+  'cert-manager.io/v1/Issuer': specOf(issuerSpec),
   'postgresql.cnpg.io/v1/Cluster': specOf(
     obj(
       {

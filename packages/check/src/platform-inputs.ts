@@ -3,7 +3,8 @@
  * waves, CRDs, Helm-chart workloads) and the expected network matrix, all from the repository.
  */
 import { loadInventory } from '@lumen/inventory';
-import { networkMatrix } from '../../../platform/src/network-matrix.ts';
+import { type PlatformModel, platformModel } from '@lumen/platform';
+import { k3sBuiltinWorkloads, networkMatrix } from '../../../platform/src/network-matrix.ts';
 import type { InventoryView, NetworkMatrix, PlatformFacts } from './types.ts';
 
 export interface PlatformInputs {
@@ -13,9 +14,40 @@ export interface PlatformInputs {
   matrixFile: string;
 }
 
+/** Where `lumen render` writes a component's objects. */
+const componentDir = (name: string) => `deploy/components/${name}`;
+
+/**
+ * The facts the checks need, from the platform model: each component's wave, folder and CRDs,
+ * and the pods its chart creates (which deploy/ cannot show, since charts render in the cluster).
+ */
+export function factsFromModel(model: PlatformModel): PlatformFacts {
+  return {
+    components: model.components.map((c) => ({
+      name: c.name,
+      namespace: c.namespace,
+      wave: c.wave,
+      path: componentDir(c.name),
+      providesCrds: c.providesCrds,
+      workloads: c.chartWorkloads.map((w) => ({
+        name: w.name,
+        namespace: c.namespace,
+        podLabels: w.podLabels,
+        ports: w.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
+        hostNetwork: w.hostNetwork === true,
+      })),
+    })),
+    builtinWorkloads: k3sBuiltinWorkloads,
+  };
+}
+
 /** Loads the inventory, the platform facts and the matrix of this repository. */
 export async function platformInputs(inventoryDir?: string): Promise<PlatformInputs> {
   const inventory = inventoryDir === undefined ? loadInventory() : loadInventory(inventoryDir);
-  const facts: PlatformFacts = { components: [] };
-  return { inventory, facts, matrix: networkMatrix(inventory), matrixFile: 'platform/src/network-matrix.ts' };
+  return {
+    inventory,
+    facts: factsFromModel(platformModel(inventory)),
+    matrix: networkMatrix(inventory),
+    matrixFile: 'platform/src/network-matrix.ts',
+  };
 }

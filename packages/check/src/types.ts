@@ -74,6 +74,8 @@ export interface ExternalWorkload {
   namespace: string;
   podLabels: Record<string, string>;
   ports: WorkloadPort[];
+  /** Pods on the host network are outside NetworkPolicy. */
+  hostNetwork?: boolean | undefined;
 }
 
 /** One Argo CD component of the platform, as the platform model describes it. */

@@ -136,6 +136,16 @@ describe('plaintext secrets', () => {
     };
     assert.match(reasons([cm])[0] ?? '', /private key/);
   });
+  test('an Argo CD repository declaration without credentials is not a secret; with a password it is', () => {
+    const repo = (data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'repo', namespace: 'argocd', labels: { 'argocd.argoproj.io/secret-type': 'repository' } },
+      stringData: data,
+    });
+    assert.deepEqual(reasons([repo({ url: 'r:5000/charts', type: 'helm', enableOCI: 'true' })]), []);
+    assert.equal(reasons([repo({ url: 'r:5000/charts', password: 'x' })]).length, 1);
+  });
   test('a Secret without data (filled by Vault Secrets Operator) is fine', () => {
     assert.deepEqual(reasons([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'app' } }]), []);
   });

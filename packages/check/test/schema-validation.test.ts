@@ -95,6 +95,21 @@ describe('local schemas', () => {
     });
     assert.deepEqual(r, ['.spec.instances must be an integer']);
   });
+  test('cert-manager issuers follow the shipped CRD (Vault serviceAccountRef), not the stale models package', async () => {
+    const issuer = (kubernetes: object) => ({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'ClusterIssuer',
+      metadata: { name: 'vault' },
+      spec: { vault: { server: 'http://vault:8200', path: 'pki/sign/x', auth: { kubernetes } } },
+    });
+    assert.deepEqual(
+      await schema(issuer({ role: 'r', mountPath: '/v1/auth/kubernetes', serviceAccountRef: { name: 'sa' } })),
+      [],
+    );
+    assert.deepEqual(await schema(issuer({ role: 'r', serviceAcountRef: { name: 'sa' } })), [
+      '.spec.vault.auth.kubernetes.serviceAcountRef is not a known field',
+    ]);
+  });
   test('a kind without any schema is an error, not a pass', async () => {
     const r = await schema({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } });
     assert.match(r[0] as string, /no schema is known/);
