@@ -13,7 +13,8 @@ const chartLabels = (name: string, component: string) => ({
 export function certManager(ctx: Context): Component {
   const img = (name: string) => {
     const p = ctx.imageParts(name);
-    return { repository: p.repositoryWithRegistry, digest: p.digest, tag: p.tag };
+    // With `digest` set the chart renders repository@digest and ignores `tag`.
+    return { repository: p.repositoryWithRegistry, digest: p.digest };
   };
   return {
     name: 'cert-manager',

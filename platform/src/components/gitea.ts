@@ -23,9 +23,11 @@ export function gitea(ctx: Context): Component {
   return {
     name: 'gitea',
     namespace: ns,
-    // The runner executes CI jobs as root inside its own container.
-    podSecurity: 'baseline',
-    summary: 'Gitea (rootless, SQLite on a PVC, Actions on) and its runner; registration token synced from Vault',
+    // The runner's rootless buildkitd needs seccomp/AppArmor unconfined, which "baseline" refuses.
+    // Gitea's own pod still runs the rootless image with the chart's restricted securityContext.
+    podSecurity: 'privileged',
+    summary:
+      'Gitea (rootless, SQLite on a PVC, Actions on) and its runner with rootless BuildKit; token synced from Vault',
     helm: {
       chart: 'gitea',
       values: {
@@ -73,6 +75,7 @@ export function gitea(ctx: Context): Component {
 function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flows'> {
   const name = 'act-runner';
   const labels = workloadLabels(name, 'ci');
+  const buildkit = ctx.image('buildkit');
   const objects = [
     new ServiceAccount({ metadata: { name, namespace: ns, labels }, automountServiceAccountToken: false }),
     new Deployment({
@@ -100,6 +103,12 @@ function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flo
                   { name: 'GITEA_RUNNER_NAME', value: 'lumen-runner' },
                   // Jobs run in the runner's own container: there is no Docker daemon in the cluster.
                   { name: 'GITEA_RUNNER_LABELS', value: 'lumen:host' },
+                  // Jobs build images with buildctl against the rootless buildkitd sidecar.
+                  { name: 'BUILDKIT_HOST', value: 'unix:///run/buildkit/buildkitd.sock' },
+                  {
+                    name: 'PATH',
+                    value: '/opt/buildkit/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+                  },
                 ],
                 resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '2', memory: '2Gi' } },
                 securityContext: {
@@ -107,10 +116,47 @@ function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flo
                   capabilities: { drop: ['ALL'] },
                   seccompProfile: { type: 'RuntimeDefault' },
                 },
-                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                volumeMounts: [
+                  { name: 'data', mountPath: '/data' },
+                  { name: 'buildkit-socket', mountPath: '/run/buildkit' },
+                  { name: 'buildkit-tools', mountPath: '/opt/buildkit/bin', readOnly: true },
+                ],
+              },
+              {
+                // Rootless, daemonless-for-the-node image builder: no Docker daemon anywhere.
+                name: 'buildkitd',
+                image: buildkit,
+                args: ['--addr', 'unix:///run/buildkit/buildkitd.sock', '--oci-worker-no-process-sandbox'],
+                resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '2', memory: '4Gi' } },
+                // Rootless BuildKit creates user namespaces: it needs seccomp and AppArmor unconfined
+                // (BuildKit docs, "Rootless mode: Kubernetes"), which is why this namespace is privileged.
+                securityContext: {
+                  runAsUser: 1000,
+                  runAsGroup: 1000,
+                  seccompProfile: { type: 'Unconfined' },
+                  appArmorProfile: { type: 'Unconfined' },
+                },
+                volumeMounts: [
+                  { name: 'buildkit-socket', mountPath: '/run/buildkit' },
+                  { name: 'buildkit-state', mountPath: '/home/user/.local/share/buildkit' },
+                ],
               },
             ],
-            volumes: [{ name: 'data', emptyDir: {} }],
+            initContainers: [
+              {
+                name: 'buildctl',
+                image: buildkit,
+                command: ['cp', '/usr/bin/buildctl', '/tools/buildctl'],
+                resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+                volumeMounts: [{ name: 'buildkit-tools', mountPath: '/tools' }],
+              },
+            ],
+            volumes: [
+              { name: 'data', emptyDir: {} },
+              { name: 'buildkit-socket', emptyDir: {} },
+              { name: 'buildkit-state', emptyDir: {} },
+              { name: 'buildkit-tools', emptyDir: {} },
+            ],
           },
         },
       },
