@@ -1,0 +1,60 @@
+/**
+ * Time per checked object of `lumen check` on the rendered platform (deploy/), against a
+ * baseline measured in the same run: plain YAML parsing of the same files. Goal (issue 6):
+ * ≤ 5 ms per object. Each proof is also timed alone, so a regression points at its rule.
+ *
+ * Run from the repository root: `npm run bench -- packages/check`.
+ */
+import { resolve } from 'node:path';
+import { checkAdmission } from '../src/admission.ts';
+import { proveAll } from '../src/check.ts';
+import { buildCluster } from '../src/cluster.ts';
+import { checkImages, checkSecrets, checkSelectors, checkSyncWaves } from '../src/consistency.ts';
+import { loadManifests } from '../src/manifests.ts';
+import { checkNetwork } from '../src/network-check.ts';
+import { platformInputs } from '../src/platform-inputs.ts';
+import { checkPodSecurity } from '../src/pod-security.ts';
+import { checkSchema, prepareSchemas } from '../src/schema.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+const deploy = resolve(root, 'deploy');
+const rounds = 20;
+
+async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) await fn();
+  return (performance.now() - start) / rounds;
+}
+
+const inputs = await platformInputs();
+const objects = loadManifests([deploy], true, root);
+const n = objects.length;
+// Warm-up: loads the schema validators and the field catalogue once, as any real run pays once.
+const cold = performance.now();
+await proveAll(objects, inputs);
+const coldMs = performance.now() - cold;
+
+const parse = await time(() => loadManifests([deploy], true, root));
+const full = await time(async () => proveAll(loadManifests([deploy], true, root), inputs));
+await prepareSchemas(objects);
+const cluster = buildCluster(objects, inputs.facts);
+const all = () => true;
+const parts: Array<[string, () => unknown]> = [
+  ['schema', () => checkSchema(objects)],
+  ['admission (CEL)', () => checkAdmission(cluster, all)],
+  ['pod-security', () => checkPodSecurity(cluster, all)],
+  ['network', () => checkNetwork(cluster, inputs.matrix, inputs.matrixFile)],
+  ['selector + sync-wave', () => [checkSelectors(cluster), checkSyncWaves(cluster)]],
+  ['secrets + images', () => [checkSecrets(cluster), checkImages(cluster, inputs.inventory)]],
+];
+
+const row = (name: string, ms: number) =>
+  `${name.padEnd(28)} ${ms.toFixed(2).padStart(9)} ms ${(ms / n).toFixed(3).padStart(8)} ms/object ${(ms / parse).toFixed(1).padStart(7)}× parse`;
+console.log(
+  `lumen check on deploy/: ${n} objects, ${rounds} rounds (first run, with validator loading: ${coldMs.toFixed(0)} ms)`,
+);
+console.log(row('baseline: YAML parse', parse));
+console.log(row('lumen check (parse + proofs)', full));
+for (const [name, fn] of parts) console.log(row(`  ${name}`, await time(fn)));
+const perObject = full / n;
+console.log(`per object: ${perObject.toFixed(3)} ms (goal ≤ 5 ms): ${perObject <= 5 ? 'met' : 'NOT met'}`);
