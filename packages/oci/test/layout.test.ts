@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { digestOf, Layout, OciErrorCode } from '../src/index.ts';
+
+describe('OCI image layout', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-layout-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates oci-layout and an empty index.json', async () => {
+    await Layout.open(dir, { create: true });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')).manifests, []);
+  });
+
+  it('renames a streamed blob under its digest only when the digest holds', async () => {
+    const layout = await Layout.open(dir, { create: true });
+    const data = randomBytes(100_000);
+    const digest = digestOf(data);
+    await assert.rejects(
+      layout.writeBlobStream(digest, Readable.from([data.subarray(0, 50_000), randomBytes(50_000)])),
+      (err: { code?: string }) => err.code === OciErrorCode.digestMismatch,
+    );
+    assert.equal(await layout.blobSize(digest), undefined, 'nothing under the digest name');
+    assert.deepEqual(readdirSync(join(dir, '.lumen-tmp')), [], 'no temporary file left');
+    assert.equal(await layout.writeBlobStream(digest, Readable.from([data])), data.length);
+    assert.deepEqual((await layout.checkBlob(digest)).state, 'ok');
+  });
+
+  it('tells a missing blob from a corrupt one', async () => {
+    const layout = await Layout.open(dir);
+    const data = Buffer.from('config');
+    const { digest } = await layout.writeBlob(data);
+    assert.equal((await layout.checkBlob(digestOf('absent'))).state, 'missing');
+    writeFileSync(layout.blobPath(digest), 'conFig');
+    const bad = await layout.checkBlob(digest);
+    assert.equal(bad.state, 'corrupt');
+    assert.match(bad.detail ?? '', /hashes to sha256:/);
+  });
+
+  it('refuses a directory that is not a layout', async () => {
+    await assert.rejects(Layout.open(join(dir, 'nope')), (err: { code?: string; exitCode?: number }) => {
+      assert.equal(err.code, OciErrorCode.layoutInvalid);
+      assert.equal(err.exitCode, 4);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * The distribution client against real Distribution registries: token auth as Docker Hub, ghcr
+ * and quay do it (a registry configured for `auth: token` with a token service made here),
+ * chunked uploads and their status, cross-repository mount, retries on 5xx, and the digest
+ * check on everything read (a server that lies is the only way to test that one).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { freePort, startRegistry, type Registry as TestRegistry, waitFor } from '@lumen/testkit';
+import { stringify } from 'yaml';
+import { digestOf, MediaType, OciErrorCode, Registry } from '../src/index.ts';
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return (server.address() as AddressInfo).port;
+}
+
+function countingFetch(log: string[]): typeof fetch {
+  return (input, init) => {
+    log.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+    return fetch(input, init);
+  };
+}
+
+async function pushBlob(reg: Registry, repo: string, data: Buffer): Promise<string> {
+  const d = digestOf(data);
+  await reg.uploadBlob(repo, d, data.length, (s, e) => Readable.from([data.subarray(s, e + 1)]));
+  return d;
+}
+
+describe('registry client', () => {
+  const work = mkdtempSync(join(tmpdir(), 'lumen-oci-'));
+  let plain: TestRegistry;
+  let tokenRegistry: ChildProcess | undefined;
+  let tokenHost = '';
+  let tokenServer: Server;
+  const tokenRequests: string[] = [];
+  const password = randomBytes(10).toString('hex');
+  const servers: Server[] = [];
+
+  before(async () => {
+    plain = await startRegistry();
+    // Token auth: a JWT service (ES256, x5c chain) and a registry that trusts its certificate.
+    const key = join(work, 'token.key');
+    const cert = join(work, 'token.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=lumen-token',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const signingKey = createPrivateKey(readFileSync(key));
+    const certDer = Buffer.from(readFileSync(cert, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    tokenServer = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      tokenRequests.push(url.searchParams.getAll('scope').join(' '));
+      if (req.headers.authorization !== `Basic ${Buffer.from(`ci:${password}`).toString('base64')}`) {
+        res.writeHead(401).end();
+        return;
+      }
+      const access = url.searchParams.getAll('scope').map((s) => {
+        const [type, name, actions] = s.split(':');
+        return { type, name, actions: (actions ?? '').split(',') };
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', x5c: [certDer.toString('base64')] }));
+      const claims = b64url(
+        JSON.stringify({
+          iss: 'lumen-test',
+          sub: 'ci',
+          aud: url.searchParams.get('service'),
+          exp: now + 300,
+          nbf: now - 10,
+          iat: now,
+          jti: randomBytes(8).toString('hex'),
+          access,
+        }),
+      );
+      const sig = sign('sha256', Buffer.from(`${header}.${claims}`), { key: signingKey, dsaEncoding: 'ieee-p1363' });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: `${header}.${claims}.${b64url(sig)}` }));
+    });
+    const tokenPort = await listen(tokenServer);
+    const port = await freePort();
+    tokenHost = `127.0.0.1:${port}`;
+    const config = join(work, 'registry.yml');
+    writeFileSync(
+      config,
+      stringify({
+        version: 0.1,
+        log: { level: 'error', accesslog: { disabled: true } },
+        storage: { filesystem: { rootdirectory: join(work, 'storage') } },
+        http: { addr: tokenHost, secret: randomBytes(16).toString('hex') },
+        auth: {
+          token: {
+            realm: `http://127.0.0.1:${tokenPort}/token`,
+            service: 'lumen-registry',
+            issuer: 'lumen-test',
+            rootcertbundle: cert,
+          },
+        },
+      }),
+    );
+    // testkit's startRegistry has no token-auth option; this file starts that one registry itself.
+    tokenRegistry = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
+    await waitFor('the token-auth registry', async () => {
+      const r = await fetch(`http://${tokenHost}/v2/`).catch(() => undefined);
+      await r?.arrayBuffer();
+      return r?.status === 401;
+    });
+  });
+
+  after(async () => {
+    tokenRegistry?.kill('SIGKILL');
+    await Promise.allSettled([
+      plain?.close(),
+      new Promise((ok) => tokenServer?.close(ok)),
+      ...servers.map((s) => new Promise((ok) => s.close(ok))),
+    ]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('authenticates with bearer tokens from the realm of the challenge, reusing them per scope', async () => {
+    const reg = new Registry({ host: tokenHost, plainHttp: true, credentials: { username: 'ci', password } });
+    const data = randomBytes(50_000);
+    const d = await pushBlob(reg, 'team/app', data);
+    assert.deepEqual(await reg.getBlob('team/app', d), data);
+    assert.ok(tokenRequests.some((s) => s.includes('repository:team/app:pull,push')));
+    const before = tokenRequests.length;
+    await reg.getBlob('team/app', d);
+    await reg.hasBlob('team/app', d);
+    assert.equal(tokenRequests.length, before, 'the pull token is cached');
+    const anonymous = new Registry({ host: tokenHost, plainHttp: true, retries: 0 });
+    await assert.rejects(anonymous.hasBlob('team/app', d), (err: { code?: string; exitCode?: number }) => {
+      assert.equal(err.code, OciErrorCode.unauthorized);
+      assert.equal(err.exitCode, 3);
+      return true;
+    });
+  });
+
+  it('uploads in chunks (POST, PATCH…, PUT ?digest=) and reports an open session’s offset', async () => {
+    const log: string[] = [];
+    const reg = new Registry({ host: plain.host, plainHttp: true, chunkSize: 64 * 1024, fetch: countingFetch(log) });
+    const data = randomBytes(300 * 1024);
+    const d = await pushBlob(reg, 'chunks/a', data);
+    assert.equal(log.filter((l) => l.startsWith('PATCH')).length, 5);
+    assert.equal(log.filter((l) => l.startsWith('POST')).length, 1);
+    assert.deepEqual(await reg.getBlob('chunks/a', d, { size: data.length }), data);
+    // An open session: the registry's Range tells where to resume.
+    const location = await reg.startUpload('chunks/b');
+    const res = await fetch(new URL(location, plain.url), {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/octet-stream', 'content-range': '0-999', 'content-length': '1000' },
+      body: data.subarray(0, 1000),
+    });
+    await res.arrayBuffer();
+    assert.equal(res.status, 202);
+    const status = await reg.uploadStatus('chunks/b', res.headers.get('location') ?? location);
+    assert.equal(status?.offset, 1000);
+  });
+
+  it('mounts a blob from another repository instead of uploading it', async () => {
+    const reg = new Registry({ host: plain.host, plainHttp: true });
+    const d = await pushBlob(reg, 'mount/src', randomBytes(10_000));
+    assert.equal(await reg.hasBlob('mount/dst', d), false);
+    assert.equal(await reg.mountBlob('mount/dst', d, 'mount/src'), true);
+    assert.equal(await reg.hasBlob('mount/dst', d), true);
+    assert.equal(await reg.mountBlob('mount/dst2', digestOf('absent'), 'mount/src'), false);
+  });
+
+  it('needs the OCI media type in Accept for OCI manifests, and sends it', async () => {
+    const reg = new Registry({ host: plain.host, plainHttp: true });
+    const config = Buffer.from('{}');
+    const cd = await pushBlob(reg, 'oci/m', config);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: cd, size: 2 },
+        layers: [],
+      }),
+    );
+    await reg.putManifest('oci/m', 'v1', manifest, MediaType.ociManifest);
+    const bare = await fetch(`${plain.url}/v2/oci/m/manifests/v1`);
+    await bare.arrayBuffer();
+    assert.equal(bare.status, 404, 'Distribution hides OCI manifests from clients that do not ask for them');
+    const got = await reg.getManifest('oci/m', 'v1');
+    assert.equal(got.digest, digestOf(manifest));
+    assert.equal(got.mediaType, MediaType.ociManifest);
+  });
+
+  it('retries 5xx with backoff, then succeeds', async () => {
+    let failures = 2;
+    const flaky = createServer((req, res) => {
+      if (failures-- > 0) {
+        res.writeHead(503).end();
+        return;
+      }
+      fetch(`${plain.url}${req.url}`, {
+        method: req.method ?? 'GET',
+        headers: { accept: String(req.headers.accept ?? '') },
+      }).then(async (r) => {
+        res.writeHead(r.status, Object.fromEntries(r.headers)).end(Buffer.from(await r.arrayBuffer()));
+      });
+    });
+    servers.push(flaky);
+    const port = await listen(flaky);
+    const reg = new Registry({ host: `127.0.0.1:${port}`, plainHttp: true, retryBaseMs: 5 });
+    const got = await reg.getManifest('oci/m', 'v1');
+    assert.equal(got.mediaType, MediaType.ociManifest);
+    assert.equal(failures, -1);
+    const gone = new Registry({ host: `127.0.0.1:${port}`, plainHttp: true, retries: 1, retryBaseMs: 5 });
+    failures = 5;
+    await assert.rejects(gone.getManifest('oci/m', 'v1'), /HTTP 503/);
+  });
+
+  it('refuses content that does not hash to its digest', async () => {
+    const real = randomBytes(1000);
+    const d = digestOf(real);
+    const liar = createServer((req, res) => {
+      if (req.url?.includes('/blobs/')) res.writeHead(200, { 'content-length': '1000' }).end(randomBytes(1000));
+      else
+        res
+          .writeHead(200, { 'content-type': MediaType.ociManifest, 'docker-content-digest': d })
+          .end('{"schemaVersion":2,"config":{},"layers":[]}');
+    });
+    servers.push(liar);
+    const port = await listen(liar);
+    const reg = new Registry({ host: `127.0.0.1:${port}`, plainHttp: true });
+    await assert.rejects(reg.getBlob('x/y', d), (err: { code?: string }) => err.code === OciErrorCode.digestMismatch);
+    await assert.rejects(
+      reg.getManifest('x/y', 'v1'),
+      (err: { code?: string }) => err.code === OciErrorCode.digestMismatch,
+    );
+    await assert.rejects(reg.getManifest('x/y', d), /hashes to sha256:.*expected/);
+  });
+});
