@@ -10,9 +10,10 @@
  */
 import type { NetworkMatrix } from '@lumen/check';
 
-/** The slice of the inventory the matrix needs: the site's addresses. */
+/** The slice of the inventory the matrix needs: the site's addresses and whether lumen-api is released. */
 export interface MatrixSite {
   site: { registry: string; nodes: ReadonlyArray<{ ip: string; role: string }> };
+  images: ReadonlyArray<{ name: string; digest?: string | undefined }>;
 }
 
 /** Workloads as `namespace/name` (the names `lumen check` sees in deploy/ and the platform model). */
@@ -63,7 +64,11 @@ export function networkMatrix(inv: MatrixSite): NetworkMatrix {
   const registryPort = Number(/:(\d+)$/.exec(inv.site.registry)?.[1] ?? 443);
   const server = inv.site.nodes.find((n) => n.role === 'server')?.ip ?? registryHost;
   const w = workloads;
-  return {
+  // lumen-api is rendered from its first release on (its image has a digest only once CI pushed
+  // it: platform/src/render.ts); before that its flows cannot exist and are not expected.
+  const released = inv.images.some((i) => i.name === 'lumen-api' && i.digest !== undefined);
+  const lumenApi = new Set<string>([w.lumenApi]);
+  const matrix: NetworkMatrix = {
     externals: {
       // A public resolver and web: the seed's "lumen-api → 8.8.8.8 ✗ (DROP)".
       internet: { ip: '8.8.8.8', ports: [...dnsPorts, { port: 443 }, { port: 80 }] },
@@ -99,5 +104,11 @@ export function networkMatrix(inv: MatrixSite): NetworkMatrix {
       { from: w.lumenDb, to: 'kube-apiserver', port: apiServerPort },
       ...dns(w.lumenDb),
     ],
+  };
+  if (released) return matrix;
+  return {
+    ...matrix,
+    exact: matrix.exact.filter((x) => !lumenApi.has(x)),
+    allow: matrix.allow.filter((f) => !lumenApi.has(f.from) && !lumenApi.has(f.to)),
   };
 }

@@ -223,6 +223,41 @@ function walk(value: unknown, type: FieldType, path: string, out: string[]): voi
 
 const roots = new Map<string, FieldType | null>();
 
+/** The declared type of a kubernetes-models module's main interface (`I<Kind>`), or null. */
+function rootOf(module: string, kind: string): FieldType | null {
+  try {
+    const js = fileURLToPath(import.meta.resolve(module));
+    const dts = js.replace(/\.(m?js)$/, '.d.ts');
+    return existsSync(dts) ? resolveRef({ kind: 'ref', name: `I${kind}`, file: dts }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pod templates embedded in CRD models are frozen at the Kubernetes version the models package
+ * was generated from (@kubernetes-models/argo-rollouts predates `lifecycle.preStop.sleep`); the
+ * CRDs themselves embed the current PodTemplateSpec, so the core model replaces them.
+ */
+const podTemplateOverrides: Record<string, string[]> = {
+  '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout': ['spec', 'template'],
+};
+
+function override(root: FieldType, path: string[]): void {
+  const template = rootOf('kubernetes-models/v1/PodTemplateSpec', 'PodTemplateSpec');
+  let node = root;
+  for (const [i, key] of path.entries()) {
+    if (node.kind !== 'object') return;
+    if (i === path.length - 1) {
+      if (template) node.fields.set(key, template);
+      return;
+    }
+    const next = resolveRef(node.fields.get(key) ?? any);
+    node.fields.set(key, next);
+    node = next;
+  }
+}
+
 /**
  * Fields of `obj` that its kind's schema does not know, as `.spec.template.spec.containers[0].resouces
  * is not a known field`. `module` is the kubernetes-models module of the kind.
@@ -230,14 +265,10 @@ const roots = new Map<string, FieldType | null>();
 export function unknownFields(module: string, obj: { kind?: string }): string[] {
   let root = roots.get(module);
   if (root === undefined) {
-    try {
-      const js = fileURLToPath(import.meta.resolve(module));
-      const dts = js.replace(/\.(m?js)$/, '.d.ts');
-      root = existsSync(dts) ? resolveRef({ kind: 'ref', name: `I${obj.kind}`, file: dts }) : null;
-    } catch {
-      root = null;
-    }
+    root = rootOf(module, obj.kind ?? '');
     if (root?.kind === 'object') root.fields.set('status', any);
+    const path = podTemplateOverrides[module];
+    if (root && path) override(root, path);
     roots.set(module, root);
   }
   if (root?.kind !== 'object') return [];
