@@ -12,7 +12,7 @@ import type { NetworkMatrix } from '@lumen/check';
 
 /** The slice of the inventory the matrix needs: the site's addresses and whether lumen-api is released. */
 export interface MatrixSite {
-  site: { registry: string; nodes: ReadonlyArray<{ ip: string; role: string }> };
+  site: { registry: string; nodes: ReadonlyArray<{ name: string; ip: string; role: string }> };
   images: ReadonlyArray<{ name: string; digest?: string | undefined }>;
 }
 
@@ -75,6 +75,8 @@ export function networkMatrix(inv: MatrixSite): NetworkMatrix {
       'airgap-registry': { ip: registryHost, ports: [{ port: registryPort }] },
       'kube-apiserver-service': { ip: apiServerServiceIp, ports: [{ port: 443 }] },
       'kube-apiserver': { ip: server, ports: [{ port: apiServerPort }] },
+      // Node addresses as sources: kubelet, the API server calling webhooks, host-network pods.
+      ...Object.fromEntries(inv.site.nodes.map((n) => [`node:${n.name}`, { ip: n.ip, ports: [] }])),
     },
     // Every flow into or out of these is listed below; anything else the policies allow fails.
     exact: [w.lumenApi, w.redis, w.sentinel, w.lumenDb],
