@@ -8,17 +8,40 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { loadInventory } from '@lumen/inventory';
 import { platformModel, render } from '@lumen/platform';
 import { networkMatrix } from '../../../platform/src/network-matrix.ts';
+import { constraints, constraintTemplates } from '../../../platform/src/policies/index.ts';
 import { runCheck } from '../src/check.ts';
+import { loadManifests } from '../src/manifests.ts';
 import { factsFromModel } from '../src/platform-inputs.ts';
 import { formatViolation } from '../src/report.ts';
 
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-check-release-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the real platform', () => {
+  test('deploy/ holds exactly the ConstraintTemplates and Constraints of platform/src/policies', () => {
+    const deployed = loadManifests([join(root, 'deploy')], true, root).map((o) => o.obj);
+    const templates = deployed.filter((o) => o.kind === 'ConstraintTemplate');
+    const bound = deployed.filter((o) => o.apiVersion?.startsWith('constraints.gatekeeper.sh/'));
+    const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
+      (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+    const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
+    const stripRendered = (o: Record<string, unknown>) => {
+      const meta = { ...(o.metadata as Record<string, unknown>) };
+      delete meta.labels;
+      return { ...o, metadata: meta };
+    };
+    assert.deepEqual(templates.map(stripRendered).sort(byName), plain(constraintTemplates).sort(byName));
+    assert.deepEqual(
+      bound.map(stripRendered).sort(byName),
+      plain(constraints({ registry: loadInventory().site.registry })).sort(byName),
+    );
+  });
+
   test('the platform rendered after the first lumen-api release passes every proof', async () => {
     const inv = loadInventory();
     const released: typeof inv = {
