@@ -6,7 +6,7 @@
  * implementation targeted a namespace where the pods did not run).
  */
 import type { Context } from '../context.ts';
-import { networkChaos, podChaos } from '../crd-types.ts';
+import { networkChaos } from '../crd-types.ts';
 import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
 import { selectorLabels } from '../pods.ts';
 import type { Component } from '../types.ts';
@@ -99,16 +99,7 @@ export function chaosMesh(ctx: Context): Component {
       ),
     ],
     experiments: [
-      // Seed 01: kill 50% of lumen-api pods; validates that the Rollout recreates them.
-      podChaos(
-        { name: 'lumen-api-pod-kill', namespace: 'lumen', labels: { app: 'chaos', tier: 'experiment' } },
-        {
-          action: 'pod-kill',
-          mode: 'fixed-percent',
-          value: '50',
-          selector: { namespaces: ['lumen'], labelSelectors: selectorLabels('lumen-api') },
-        },
-      ),
+      // Seed 01 (kill 50% of lumen-api pods) lives with lumen-api (components/lumen-api.ts): it exists only once lumen-api does.
       // Seed 02: +100 ms on Redis for 5 min; p99 rises, no panic.
       networkChaos(
         { name: 'redis-latency', namespace: 'lumen', labels: { app: 'chaos', tier: 'experiment' } },

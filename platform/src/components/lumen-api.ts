@@ -19,7 +19,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { analysisTemplateName, analysisTemplateSpec, canaryHashArg } from '../canary-analysis.ts';
 import type { Context } from '../context.ts';
-import { vaultStaticSecret } from '../crd-types.ts';
+import { podChaos, vaultStaticSecret } from '../crd-types.ts';
 import { lumenApiDashboard } from '../dashboard.ts';
 import { flow, tcp } from '../flows.ts';
 import { restrictedContainer, restrictedPod, selectorLabels, workloadLabels } from '../pods.ts';
@@ -322,6 +322,18 @@ export function lumenApi(ctx: Context): Component {
 
   const me = `${name}/${name}`;
   return {
+    experiments: [
+      // Seed chaos 01: kill 50% of lumen-api pods; validates that the Rollout recreates them (applied by hand).
+      podChaos(
+        { name: `${name}-pod-kill`, namespace: ns, labels: { app: 'chaos', tier: 'experiment' } },
+        {
+          action: 'pod-kill',
+          mode: 'fixed-percent',
+          value: '50',
+          selector: { namespaces: [ns], labelSelectors: selector },
+        },
+      ),
+    ],
     name,
     namespace: ns,
     podSecurity: 'restricted',
