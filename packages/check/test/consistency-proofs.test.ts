@@ -167,6 +167,23 @@ describe('images', () => {
     assert.match(reasons(`r:5000/library/nginx:1@${digest}`)[0] ?? '', /not in the inventory/));
   test('a digest the lock does not hold is refused', () =>
     assert.match(reasons(`r:5000/library/redis:7@sha256:${'e'.repeat(64)}`)[0] ?? '', /does not hold/));
+  test('images set in Helm values are inventory images from the airgap registry, pinned', () => {
+    const app = (image: Record<string, string>) => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'cache', namespace: 'argocd' },
+      spec: { sources: [{ chart: 'redis', helm: { valuesObject: { master: { image } } } }] },
+    });
+    const check = (image: Record<string, string>) => checkImages(cluster([app(image)]), inventory).map((x) => x.reason);
+    assert.deepEqual(check({ registry: 'r:5000', repository: 'library/redis', tag: `7@${digest}` }), []);
+    assert.deepEqual(check({ repository: 'r:5000/library/redis', tag: '7', digest }), []);
+    assert.match(check({ repository: 'library/redis', tag: `7@${digest}` })[0] ?? '', /names no registry/);
+    assert.match(
+      check({ registry: 'docker.io', repository: 'library/redis', tag: '7' })[0] ?? '',
+      /not in the airgap registry/,
+    );
+    assert.match(check({ registry: 'r:5000', repository: 'library/redis', tag: '7' })[0] ?? '', /not pinned/);
+  });
   test('references parse with a host:port registry', () => {
     assert.deepEqual(parseImage(`192.168.2.2:5000/library/redis:7@${digest}`), {
       host: '192.168.2.2:5000',

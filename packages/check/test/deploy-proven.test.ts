@@ -1,9 +1,11 @@
 /**
- * The real platform as it renders after lumen-api's first release (the same render with a digest
- * for the lumen-api image), which brings in the Rollout, its Services, policies and flows: every
- * proof holds, the network matrix included.
+ * The real platform: `lumen check` (the CLI) passes on the committed deploy/, which holds exactly
+ * lumen's policies; and so does the platform as it renders after lumen-api's first release (the
+ * same render with a digest for the lumen-api image), which brings in the Rollout, its Services,
+ * policies and flows — the network matrix included.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,10 +21,17 @@ import { factsFromModel } from '../src/platform-inputs.ts';
 import { formatViolation } from '../src/report.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+const main = join(root, 'packages/cli/src/main.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-check-release-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the real platform', () => {
+  test('lumen check passes on the committed deploy/', () => {
+    const r = spawnSync(process.execPath, [main, 'check'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^lumen check: ok: \d+ objects, \d+ rules, \d+ ms\n$/);
+  });
+
   test('deploy/ holds exactly the ConstraintTemplates and Constraints of platform/src/policies', () => {
     const deployed = loadManifests([join(root, 'deploy')], true, root).map((o) => o.obj);
     const templates = deployed.filter((o) => o.kind === 'ConstraintTemplate');
