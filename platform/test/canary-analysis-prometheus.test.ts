@@ -187,7 +187,10 @@ describe('the rendered canary analysis on a real Prometheus scraping a real lume
       let result: number[] = [];
       await waitFor(
         'the canary query to see enough traffic',
-        async () => (result = await measure()).length > 0,
+        async () => {
+          result = await measure();
+          return result.length > 0;
+        },
         45_000,
         500,
       );
@@ -212,7 +215,10 @@ describe('the rendered canary analysis on a real Prometheus scraping a real lume
       let result: number[] = [];
       await waitFor(
         'the canary error ratio to reach 5%',
-        async () => (result = await measure()).length > 0 && (result[0] ?? 0) >= 0.05,
+        async () => {
+          result = await measure();
+          return (result[0] ?? 0) >= 0.05;
+        },
         45_000,
         500,
       );

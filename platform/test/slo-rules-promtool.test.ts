@@ -24,7 +24,8 @@ after(() => {
 
 const lumenApi = render(loadInventory(fixture.dir)).components.find((c) => c.name === 'lumen-api');
 const rule = lumenApi?.manifests.find((o) => o.kind === 'PrometheusRule');
-const groups = (rule?.spec as { groups: Array<{ rules: Array<Record<string, unknown>> }> }).groups;
+assert.ok(rule, 'lumen-api renders a PrometheusRule');
+const groups = (rule.spec as { groups: Array<{ rules: Array<Record<string, unknown>> }> }).groups;
 const alertRule = (name: string) =>
   groups.flatMap((g) => g.rules).find((r) => r.alert === name) as {
     labels: Record<string, string>;
