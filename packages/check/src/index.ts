@@ -10,6 +10,7 @@ export { CheckError, CheckErrorCode, type CheckErrorCodeValue } from './errors.t
 export { loadManifests, parseManifests } from './manifests.ts';
 export { connection, type Peer, type Verdict } from './network.ts';
 export { checkNetwork, networkContext, outsider, reach } from './network-check.ts';
+export { factsFromModel, type PlatformInputs, platformInputs } from './platform-inputs.ts';
 export { type Level, podSecurityViolations } from './pod-security.ts';
 export { formatJson, formatSummary, formatViolation } from './report.ts';
 export type {
