@@ -16,7 +16,9 @@ import { platformModel, render } from '@lumen/platform';
 import { networkMatrix } from '../../../platform/src/network-matrix.ts';
 import { constraints, constraintTemplates } from '../../../platform/src/policies/index.ts';
 import { runCheck } from '../src/check.ts';
+import { buildCluster } from '../src/cluster.ts';
 import { loadManifests } from '../src/manifests.ts';
+import { outsider, reach } from '../src/network-check.ts';
 import { factsFromModel } from '../src/platform-inputs.ts';
 import { formatViolation } from '../src/report.ts';
 
@@ -79,5 +81,26 @@ describe('the real platform', () => {
       result.objects > 0 && rendered.files.has('components/lumen-api/rollout-lumen-api.yaml'),
       'lumen-api is rendered',
     );
+
+    // The seed's LAYER 3 and the known defects, read directly off the rendered policies.
+    const cluster = buildCluster(
+      loadManifests([join(scratch, 'deploy')], true, scratch),
+      factsFromModel(platformModel(released)),
+    );
+    const allowed = (from: string, to: string | { ip: string }, port: number, protocol = 'TCP') =>
+      reach(cluster, from, to, port, protocol).allowed;
+    assert.equal(allowed('traefik/traefik', 'lumen/lumen-api', 8080), true, 'traefik → lumen-api:8080');
+    assert.equal(allowed('monitoring/prometheus', 'lumen/lumen-api', 9090), true, 'prometheus → admin port');
+    assert.equal(allowed('traefik/traefik', 'lumen/lumen-api', 9090), false, 'only Prometheus on the admin port');
+    assert.equal(allowed('monitoring/grafana', 'lumen/lumen-api', 8080), false, 'another namespace → lumen-api');
+    assert.equal(allowed(outsider.id, 'lumen/lumen-api', 8080), false, 'a new namespace → lumen-api');
+    assert.equal(allowed('lumen/redis', 'lumen/lumen-api', 8080), false, 'same namespace, other workload');
+    assert.equal(allowed('lumen/lumen-api', { ip: '8.8.8.8' }, 53, 'UDP'), false, 'lumen-api → 8.8.8.8');
+    assert.equal(allowed('lumen/lumen-api', { ip: '8.8.8.8' }, 443), false, 'lumen-api → 8.8.8.8:443');
+    assert.equal(allowed('lumen/lumen-api', 'lumen/redis', 6379), true, 'lumen-api → redis');
+    assert.equal(allowed('lumen/lumen-api', 'cnpg-system/lumen-db', 5432), true, 'lumen-api → cnpg');
+    assert.equal(allowed('cnpg-system/lumen-db', { ip: '8.8.8.8' }, 443), false, 'database → internet');
+    assert.equal(allowed('cnpg-system/lumen-db', 'lumen/redis', 6379), false, 'database → other pods');
+    assert.equal(allowed('cnpg-system/lumen-db', { ip: '192.168.2.50' }, 5432), false, 'database → the LAN');
   });
 });
