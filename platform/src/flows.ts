@@ -20,3 +20,14 @@ export function toApiServer(from: string, why: string): Flow {
 export function fromNodes(to: string, ports: PortSpec[], why: string): Flow {
   return flow('@nodes', to, ports, why);
 }
+
+/** Port of the airgap registry `host[:port]` (443 without one). */
+export function registryPort(registry: string): number {
+  const m = /:(\d+)$/.exec(registry);
+  return m ? Number(m[1]) : 443;
+}
+
+/** The airgap registry (images and Helm charts as OCI artifacts). */
+export function toRegistry(from: string, registry: string, why: string): Flow {
+  return flow(from, '@registry', tcp(registryPort(registry)), why);
+}

@@ -4,17 +4,11 @@
  * this Application so its configuration is also in Git.
  */
 import type { Context } from '../context.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
+import { flow, tcp, toApiServer, toRegistry } from '../flows.ts';
 import type { Component } from '../types.ts';
 
 const ns = 'argocd';
 const label = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'argocd' });
-
-/** Port of the airgap registry (charts are pulled from it as Helm OCI artifacts). */
-export function registryPort(registry: string): number {
-  const m = /:(\d+)$/.exec(registry);
-  return m ? Number(m[1]) : 443;
-}
 
 /**
  * Argo CD has no health check for Applications by default (since 1.8), so app-of-apps sync waves
@@ -37,7 +31,6 @@ return hs
 export function argocd(ctx: Context): Component {
   const p = ctx.imageParts('argocd');
   const redis = ctx.imageParts('redis');
-  const registry = registryPort(ctx.site.registry);
   return {
     name: 'argocd',
     namespace: ns,
@@ -138,10 +131,9 @@ export function argocd(ctx: Context): Component {
       flow('argocd/argocd-application-controller', 'argocd/argocd-redis', tcp(6379), 'cache'),
       flow('argocd/argocd-repo-server', 'argocd/argocd-redis', tcp(6379), 'cache'),
       flow('argocd/argocd-repo-server', 'gitea/gitea', tcp(3000), 'Argo CD clones deploy/ from Gitea (never GitHub)'),
-      flow(
+      toRegistry(
         'argocd/argocd-repo-server',
-        '@registry',
-        tcp(registry),
+        ctx.site.registry,
         'Helm charts come from the airgap registry as OCI artifacts',
       ),
       flow(

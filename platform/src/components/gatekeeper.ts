@@ -1,14 +1,10 @@
 /**
- * OPA Gatekeeper (seed: layer 1 admission, wave 0) in three Applications, because each step creates
- * the CRDs the next one needs: the chart provides ConstraintTemplate; the templates (written for
- * the CEL engine by the check helper in platform/src/policies/) create one constraint CRD each; the
- * constraints use those.
+ * OPA Gatekeeper (seed: layer 1 admission, wave 0), the first of three Applications, because each
+ * step creates the CRDs the next one needs: this chart provides ConstraintTemplate;
+ * gatekeeper-templates creates one constraint CRD per template; gatekeeper-constraints uses those.
  */
 import type { Context } from '../context.ts';
-import { crdsOfConstraintTemplates } from '../crds.ts';
 import { fromNodes, tcp, toApiServer } from '../flows.ts';
-import { constraints, constraintTemplates } from '../policies/index.ts';
-import { plain } from '../serialize.ts';
 import type { Component } from '../types.ts';
 
 const ns = 'gatekeeper-system';
@@ -76,33 +72,5 @@ export function gatekeeper(ctx: Context): Component {
       toApiServer('gatekeeper/gatekeeper-audit', 'audit lists every object and writes violations'),
       fromNodes('gatekeeper/gatekeeper-controller-manager', tcp(8443), 'the API server calls the validating webhook'),
     ],
-  };
-}
-
-export function gatekeeperTemplates(_ctx: Context): Component {
-  const objects = constraintTemplates.map(plain);
-  return {
-    name: 'gatekeeper-templates',
-    namespace: ns,
-    podSecurity: 'restricted',
-    summary:
-      'Gatekeeper ConstraintTemplates (CEL): airgap registry only, tagged and not :latest, requests+limits, labels app+tier',
-    providesCrds: crdsOfConstraintTemplates(objects),
-    objects,
-    workloads: [],
-    flows: [],
-  };
-}
-
-export function gatekeeperConstraints(ctx: Context): Component {
-  return {
-    name: 'gatekeeper-constraints',
-    namespace: ns,
-    podSecurity: 'restricted',
-    summary: 'Gatekeeper Constraints for Pods and every pod-template kind (Rollouts included)',
-    providesCrds: [],
-    objects: constraints({ registry: ctx.site.registry }).map(plain),
-    workloads: [],
-    flows: [],
   };
 }

@@ -7,12 +7,11 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
 import type { Context } from '../context.ts';
 import { vaultStaticSecret } from '../crd-types.ts';
-import { flow, tcp } from '../flows.ts';
+import { flow, tcp, toRegistry } from '../flows.ts';
 import { selectorLabels, workloadLabels } from '../pods.ts';
 import { plain } from '../serialize.ts';
 import type { Component } from '../types.ts';
 import { kvMount, vaultAccess } from '../vault-access.ts';
-import { registryPort } from './argocd.ts';
 
 const ns = 'gitea';
 export const giteaPodLabels = { 'app.kubernetes.io/name': 'gitea', 'app.kubernetes.io/instance': 'gitea' };
@@ -182,7 +181,7 @@ function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flo
     workloads: [{ name, kind: 'Deployment', source: 'lumen', podLabels: selectorLabels(name), ports: [] }],
     flows: [
       flow(`gitea/${name}`, 'gitea/gitea', tcp(3000), 'the runner registers and polls for jobs'),
-      flow(`gitea/${name}`, '@registry', tcp(registryPort(ctx.site.registry)), 'CI pushes and signs lumen-api images'),
+      toRegistry(`gitea/${name}`, ctx.site.registry, 'CI pushes and signs lumen-api images'),
     ],
   };
 }

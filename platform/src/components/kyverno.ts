@@ -1,14 +1,10 @@
 /**
- * Kyverno image-signature verification (seed: layer 5, cosign with an ECDSA P-256 key, no
- * transparency log). The ClusterPolicy embeds the cosign PUBLIC key; the private key never
- * leaves the CI signing step.
+ * Kyverno (seed: layer 5, image signatures): the controllers. The policy that verifies lumen-api's
+ * cosign signature is kyverno-policies, in a later wave.
  */
-import { findImage } from '@lumen/inventory';
 import type { Context } from '../context.ts';
-import { kyvernoClusterPolicy } from '../crd-types.ts';
-import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
+import { fromNodes, tcp, toApiServer, toRegistry } from '../flows.ts';
 import type { Component } from '../types.ts';
-import { registryPort } from './argocd.ts';
 
 const ns = 'kyverno';
 const label = (component: string) => ({
@@ -95,68 +91,11 @@ export function kyverno(ctx: Context): Component {
       ),
       fromNodes('kyverno/kyverno-admission-controller', tcp(9443), 'the API server calls the admission webhooks'),
       fromNodes('kyverno/kyverno-cleanup-controller', tcp(9443), 'the API server calls the cleanup webhook'),
-      flow(
+      toRegistry(
         'kyverno/kyverno-admission-controller',
-        '@registry',
-        tcp(registryPort(ctx.site.registry)),
+        ctx.site.registry,
         'verifyImages reads signatures (sha256-<digest>.sig) from the airgap registry',
       ),
     ],
-  };
-}
-
-/** Repository pattern of the images lumen's CI signs (lumen-api). */
-export function signedImagePattern(ctx: Context): string {
-  // By repository, not by digest: the policy must also admit the next release, whose digest CI pins later.
-  return `${ctx.site.registry}/${findImage(ctx.inv, 'lumen-api').airgapPath}*`;
-}
-
-export function kyvernoPolicies(ctx: Context): Component {
-  return {
-    name: 'kyverno-policies',
-    namespace: ns,
-    podSecurity: 'restricted',
-    summary: 'Kyverno ClusterPolicy: lumen-api images must carry a cosign signature by the site key',
-    providesCrds: [],
-    objects: [
-      kyvernoClusterPolicy(
-        { name: 'verify-lumen-api-signature', labels: { app: 'kyverno', tier: 'security' } },
-        {
-          validationFailureAction: 'Enforce',
-          background: false,
-          webhookTimeoutSeconds: 30,
-          rules: [
-            {
-              name: 'cosign-signature',
-              match: { any: [{ resources: { kinds: ['Pod'] } }] },
-              verifyImages: [
-                {
-                  imageReferences: [signedImagePattern(ctx)],
-                  // No Rekor in the airgap (seed: --tlog-upload=false).
-                  attestors: [
-                    {
-                      entries: [
-                        {
-                          keys: {
-                            publicKeys: ctx.cosignPublicKey,
-                            rekor: { ignoreTlog: true },
-                            ctlog: { ignoreSCT: true },
-                          },
-                        },
-                      ],
-                    },
-                  ],
-                  mutateDigest: false,
-                  verifyDigest: true,
-                  required: true,
-                },
-              ],
-            },
-          ],
-        },
-      ),
-    ],
-    workloads: [],
-    flows: [],
   };
 }

@@ -1,6 +1,5 @@
-/** MetalLB (seed: wave 0, L2 mode, pool from the site) — the chart, then its pool in a later wave. */
+/** MetalLB (seed: wave 0, L2 mode): the chart; its pool is metallb-config, in a later wave. */
 import type { Context } from '../context.ts';
-import { ipAddressPool, l2Advertisement } from '../crd-types.ts';
 import { fromNodes, tcp, toApiServer } from '../flows.ts';
 import type { Component } from '../types.ts';
 
@@ -64,21 +63,5 @@ export function metallb(ctx: Context): Component {
       toApiServer('metallb/metallb-controller', 'the controller assigns addresses to LoadBalancer Services'),
       fromNodes('metallb/metallb-controller', tcp(9443), 'the API server calls the validating webhook'),
     ],
-  };
-}
-
-export function metallbConfig(ctx: Context): Component {
-  return {
-    name: 'metallb-config',
-    namespace: ns,
-    podSecurity: 'privileged',
-    summary: `MetalLB IPAddressPool ${ctx.site.metallbPool} announced over L2`,
-    providesCrds: [],
-    objects: [
-      ipAddressPool({ name: 'default', namespace: ns }, { addresses: [ctx.site.metallbPool], autoAssign: true }),
-      l2Advertisement({ name: 'default', namespace: ns }, { ipAddressPools: ['default'] }),
-    ],
-    workloads: [],
-    flows: [],
   };
 }

@@ -1,0 +1,27 @@
+/**
+ * Gatekeeper's ConstraintTemplates (written for the CEL engine by the check helper in
+ * platform/src/policies/). Each creates one constraint CRD, which gatekeeper-constraints uses:
+ * this is why templates and constraints are separate Applications in successive waves.
+ */
+import type { Context } from '../context.ts';
+import { crdsOfConstraintTemplates } from '../crds.ts';
+import { constraintTemplates } from '../policies/index.ts';
+import { plain } from '../serialize.ts';
+import type { Component } from '../types.ts';
+
+const ns = 'gatekeeper-system';
+
+export function gatekeeperTemplates(_ctx: Context): Component {
+  const objects = constraintTemplates.map(plain);
+  return {
+    name: 'gatekeeper-templates',
+    namespace: ns,
+    podSecurity: 'restricted',
+    summary:
+      'Gatekeeper ConstraintTemplates (CEL): airgap registry only, tagged and not :latest, requests+limits, labels app+tier',
+    providesCrds: crdsOfConstraintTemplates(objects),
+    objects,
+    workloads: [],
+    flows: [],
+  };
+}
