@@ -50,7 +50,10 @@ export async function fetchToken(
   challenge: Challenge,
   scopes: string[],
   creds: Credentials | undefined,
-  fetchImpl: typeof fetch,
+  send: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; signal?: AbortSignal | undefined },
+  ) => Promise<{ status: number; ok: boolean; text(): Promise<string> }>,
   signal?: AbortSignal,
 ): Promise<string> {
   const realm = challenge.params.realm;
@@ -67,16 +70,16 @@ export async function fetchToken(
   for (const scope of scopes) url.searchParams.append('scope', scope);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (creds) headers.authorization = basicAuthorization(creds);
-  let res: Response;
+  let res: Awaited<ReturnType<typeof send>>;
   try {
-    res = await fetchImpl(url, { headers, signal: signal ?? null });
+    res = await send(url.toString(), { method: 'GET', headers, signal });
   } catch (err) {
     throw new OciError(OciErrorCode.unreachable, `token service ${url.origin} unreachable: ${causeOf(err)}`, 3, {
       cause: err,
     });
   }
   if (!res.ok) {
-    await res.body?.cancel();
+    await res.text().catch(() => '');
     throw new OciError(
       OciErrorCode.unauthorized,
       `token service ${url.origin} refused (${res.status})${creds ? ` for user '${creds.username}'` : ''}`,
@@ -84,7 +87,12 @@ export async function fetchToken(
       { status: res.status },
     );
   }
-  const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+  let body: { token?: unknown; access_token?: unknown } = {};
+  try {
+    body = JSON.parse(await res.text()) as typeof body;
+  } catch {
+    // handled below: no token
+  }
   const token = typeof body.token === 'string' ? body.token : body.access_token;
   if (typeof token !== 'string' || token === '') {
     throw new OciError(OciErrorCode.unauthorized, `token service ${url.origin} answered without a token`, 3);
@@ -92,9 +100,11 @@ export async function fetchToken(
   return token;
 }
 
-/** The most useful line of a fetch failure (undici hides the errno in `cause`). */
+/** The most useful line of a network failure (fetch hides the errno in `cause`, undici sets `code`). */
 export function causeOf(err: unknown): string {
   if (err instanceof Error) {
+    const own = (err as { code?: unknown }).code;
+    if (typeof own === 'string' && own !== 'UND_ERR_SOCKET') return `${own} ${err.message}`.trim();
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof Error) {
       const code = (cause as { code?: unknown }).code;

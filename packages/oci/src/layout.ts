@@ -113,7 +113,7 @@ export class Layout {
 
   /**
    * Writes a blob from a stream that must hash to `digest`: to a temporary file first, renamed
-   * into place only when the digest holds (fsync'd, so a crash after rename leaves it whole).
+   * into place only when the digest holds.
    * Returns the number of bytes written.
    */
   async writeBlobStream(digest: string, source: Readable, size?: number): Promise<number> {
@@ -122,12 +122,9 @@ export class Layout {
     const check = new DigestCheck(digest, { ...(size !== undefined ? { size } : {}), exitCode: 3 });
     try {
       await pipeline(source, check, createWriteStream(tmp));
-      const fh = await open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      // No fsync: the rename already guarantees no half-written blob under its digest name after a
+      // crash of the process, and after a power loss a truncated file is caught by the re-hash every
+      // resumed run does before it keeps a blob. (fsync per blob cost ~15 % of a bundle create.)
       await rename(tmp, this.blobPath(digest));
     } catch (err) {
       await rm(tmp, { force: true });

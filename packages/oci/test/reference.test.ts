@@ -26,7 +26,7 @@ describe('parseReference', () => {
   it('defaults to Docker Hub with library/ for one-component names', () => {
     assert.deepEqual(parseReference('redis:8'), { registry: 'docker.io', repository: 'library/redis', tag: '8' });
     assert.deepEqual(parseReference('grafana/grafana'), { registry: 'docker.io', repository: 'grafana/grafana' });
-    assert.deepEqual(parseReference('ghcr.io/org/app@' + digest), {
+    assert.deepEqual(parseReference(`ghcr.io/org/app@${digest}`), {
       registry: 'ghcr.io',
       repository: 'org/app',
       digest,

@@ -25,7 +25,7 @@ import {
   bundleManifestFile,
 } from './bundle.ts';
 import { chartArtifact, chartTag, fetchClassicChart, fetchOciChart } from './charts.ts';
-import { mapLimit, once } from './concurrency.ts';
+import { limiter, mapLimit, once } from './concurrency.ts';
 import { download } from './download.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 import { resolveImage } from './images.ts';
@@ -39,7 +39,7 @@ export interface CreateOptions {
   out: string;
   /** Platforms for every image instead of the inventory's; the lock check is then skipped. Default: the inventory's. */
   platforms?: string[];
-  /** Parallel transfers. Default 4. */
+  /** Parallel blob transfers (images are worked on as fast as transfers allow). Default 8. */
   concurrency?: number;
   access: RegistryAccess;
   progress: Progress;
@@ -68,7 +68,8 @@ export interface CreateResult {
  */
 export async function createBundle(inv: Inventory, options: CreateOptions): Promise<CreateResult> {
   const { progress, signal } = options;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 8;
+  const transfer = limiter(concurrency);
   const pool = registryPool(options.access);
   const upstream = inv.images.filter((i) => i.origin === 'upstream' && i.source);
 
@@ -126,9 +127,11 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       }
       if (have.state === 'corrupt')
         progress.note(`${item}: blob ${desc.digest} in the bundle is corrupt (${have.detail}): fetching again`);
-      const source = await fetchIt();
-      source.on('data', (c: Buffer) => progress.advance(item, c.length));
-      await layout.writeBlobStream(desc.digest, source, desc.size);
+      await transfer(async () => {
+        const source = await fetchIt();
+        source.on('data', (c: Buffer) => progress.advance(item, c.length));
+        await layout.writeBlobStream(desc.digest, source, desc.size);
+      });
       result.fetched++;
       result.bytesFetched += desc.size;
     });
@@ -152,8 +155,10 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       const manifests: { bytes: Buffer; mediaType: string }[] = [];
       if (isIndexType(r.mediaType)) {
         const { manifest } = parseManifest(r.bytes, r.mediaType);
-        for (const child of referencedDescriptors(manifest)) {
-          const m = await registry.getManifest(repo, child.digest, signal);
+        const children = await mapLimit(referencedDescriptors(manifest), concurrency, (child) =>
+          registry.getManifest(repo, child.digest, signal),
+        );
+        for (const m of children) {
           await putSmall(m.bytes);
           manifests.push(m);
         }
@@ -352,7 +357,7 @@ async function copyBlobsOf(
       descs.set(d.digest, d);
     }
   }
-  await mapLimit([...descs.values()], concurrency, (d) =>
+  await mapLimit([...descs.values()], descs.size, (d) =>
     ensureBlob(item, d, () => registry.fetchBlob(repo, d.digest, { size: d.size, ...(signal ? { signal } : {}) })),
   );
 }

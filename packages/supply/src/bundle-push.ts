@@ -1,12 +1,12 @@
 import { type Descriptor, isIndexType, parseManifest, type Registry, referencedDescriptors } from '@lumen/oci';
 import { readBundle } from './bundle.ts';
-import { mapLimit } from './concurrency.ts';
+import { limiter, mapLimit } from './concurrency.ts';
 import { formatBytes, type Progress } from './progress.ts';
 
 /** Options of {@link pushBundle}. */
 export interface PushOptions {
   registry: Registry;
-  /** Parallel transfers. Default 4. */
+  /** Parallel blob uploads. Default 8. */
   concurrency?: number;
   progress: Progress;
   signal?: AbortSignal;
@@ -43,7 +43,8 @@ export interface PushResult {
  */
 export async function pushBundle(dir: string, options: PushOptions): Promise<PushResult> {
   const { registry, progress, signal } = options;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 8;
+  const transfer = limiter(concurrency);
   const { layout, manifest } = await readBundle(dir);
   await registry.ping(signal);
   /** Where each blob was first uploaded in this run, to mount it elsewhere instead of re-sending. */
@@ -68,15 +69,11 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
       }
     }
     const upload = (async () => {
-      const r = await registry.uploadBlob(
-        repo,
-        d.digest,
-        d.size,
-        (start, end) => layout.openBlob(d.digest, start, end),
-        {
+      const r = await transfer(() =>
+        registry.uploadBlob(repo, d.digest, d.size, (start, end) => layout.openBlob(d.digest, start, end), {
           ...sig,
           onProgress: (n) => progress.advance(`${item.kind} ${item.name}`, n),
-        },
+        }),
       );
       item.resumes += r.resumes;
       return repo;
@@ -95,9 +92,12 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
       for (const child of referencedDescriptors(m)) await pushTree(item, repo, child.digest, child.digest);
     } else {
       const blobs = referencedDescriptors(m).filter((d) => !d.urls?.length);
-      await mapLimit(blobs, concurrency, (d) => ensureBlob(item, repo, d));
+      // The shared limiter bounds uploads; HEADs and mounts of one manifest all go at once.
+      await mapLimit(blobs, blobs.length, (d) => ensureBlob(item, repo, d));
     }
-    const existing = await registry.headManifest(repo, ref, signal);
+    // After a blob upload the manifest cannot be there yet: skip the HEAD, PUT is idempotent anyway.
+    const changed = item.uploaded + item.mounted > 0;
+    const existing = changed ? undefined : await registry.headManifest(repo, ref, signal);
     if (existing?.digest !== digest) await registry.putManifest(repo, ref, bytes, mediaType, signal);
   };
 

@@ -118,7 +118,7 @@ re-running skips blobs already in DIR after re-hashing them. Cosign signatures f
   --out DIR                   bundle directory (created, or resumed when it exists)
   --inventory DIR             inventory directory (default: the repository's inventory/)
   --platform OS/ARCH          carry these platforms instead of the inventory's (repeatable; skips the lock check)
-  --concurrency N             parallel transfers (default 4)
+  --concurrency N             parallel blob transfers (default 8)
   --plain-http-registry HOST  speak plain HTTP to this registry host:port (repeatable; default HTTPS)
   --json                      print a summary as JSON on stdout
 ${exitCodes}`,
@@ -137,7 +137,7 @@ ${exitCodes}`,
       false,
     );
     if (!values.out) throw usageError('bundle create', '--out DIR is required');
-    const concurrency = intFlag('bundle create', 'concurrency', values.concurrency, 4);
+    const concurrency = intFlag('bundle create', 'concurrency', values.concurrency, 8);
     const inv = inventory(values.inventory, true);
     const progress = new Progress();
     const platforms = values.platform?.flatMap((p) => p.split(',')).filter(Boolean);
@@ -207,7 +207,7 @@ already pushed to another repository, uploads the rest in chunks and resumes an 
   --plain-http          speak plain HTTP (default: HTTPS; with no --registry, site.plainHttp)
   --username U          basic/token-service user; the password is read from --password-env
   --password-env VAR    name of the environment variable holding the password
-  --concurrency N       parallel transfers (default 4)
+  --concurrency N       parallel blob uploads (default 8)
   --inventory DIR       inventory for the default registry (default: the repository's inventory/)
   --json                print what was uploaded/mounted/skipped per image and chart on stdout
 Environment: LUMEN_UPLOAD_CHUNK_BYTES (default 16777216), LUMEN_REGISTRY_RETRIES (default 4).
@@ -242,7 +242,7 @@ ${exitCodes}`,
     const result = await pushBundle(dir, {
       registry,
       progress,
-      concurrency: intFlag('bundle push', 'concurrency', values.concurrency, 4),
+      concurrency: intFlag('bundle push', 'concurrency', values.concurrency, 8),
     });
     progress.finish(
       `pushed ${result.items.length} items to ${host}: ${result.uploaded} blobs uploaded (${formatBytes(result.bytes)}), ${result.mounted} mounted, ${result.skipped} already there${result.resumes ? `, ${result.resumes} uploads resumed` : ''}`,

@@ -39,3 +39,22 @@ export function once<R>(): (key: string, fn: () => Promise<R>) => Promise<R> {
     return p;
   };
 }
+
+/**
+ * A counting semaphore: `limit(fn)` runs `fn` when fewer than `n` are running. Shared by all
+ * images of a command so blob transfers stay at `n` however many images run at once.
+ */
+export function limiter(n: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= n) await new Promise<void>((ok) => queue.push(ok));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}

@@ -10,7 +10,6 @@ export interface RegistryAccess {
   retries?: number;
   retryBaseMs?: number;
   chunkSize?: number;
-  fetch?: typeof fetch;
 }
 
 /** One client per registry host for the whole command, so tokens and connections are reused. */
@@ -27,7 +26,6 @@ export function registryPool(access: RegistryAccess): (host: string) => Registry
         ...(access.retries !== undefined ? { retries: access.retries } : {}),
         ...(access.retryBaseMs !== undefined ? { retryBaseMs: access.retryBaseMs } : {}),
         ...(access.chunkSize !== undefined ? { chunkSize: access.chunkSize } : {}),
-        ...(access.fetch ? { fetch: access.fetch } : {}),
       });
       clients.set(host, client);
     }
