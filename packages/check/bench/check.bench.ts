@@ -38,11 +38,10 @@ const parse = await time(() => loadManifests([deploy], true, root));
 const full = await time(async () => proveAll(loadManifests([deploy], true, root), inputs));
 await prepareSchemas(objects);
 const cluster = buildCluster(objects, inputs.facts);
-const all = () => true;
 const parts: Array<[string, () => unknown]> = [
   ['schema', () => checkSchema(objects)],
-  ['admission (CEL)', () => checkAdmission(cluster, all)],
-  ['pod-security', () => checkPodSecurity(cluster, all)],
+  ['admission (CEL)', () => checkAdmission(cluster)],
+  ['pod-security', () => checkPodSecurity(cluster)],
   ['network', () => checkNetwork(cluster, inputs.matrix, inputs.matrixFile)],
   ['selector + sync-wave', () => [checkSelectors(cluster), checkSyncWaves(cluster)]],
   ['secrets + images', () => [checkSecrets(cluster), checkImages(cluster, inputs.inventory)]],

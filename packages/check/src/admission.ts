@@ -140,16 +140,16 @@ function evaluate(template: CompiledTemplate, params: unknown, obj: unknown): st
 
 /**
  * Runs every Constraint (enforcementAction `deny`, the default) of every K8sNativeValidation
- * template over the objects it matches. Only objects selected by `report` yield violations
- * (all, or the manifests under test in a dry run).
+ * template over the objects it matches (a dry run keeps only the violations its manifests add:
+ * see check.ts).
  */
-export function checkAdmission(cluster: Cluster, report: (src: SourcedObject) => boolean): Violation[] {
+export function checkAdmission(cluster: Cluster): Violation[] {
   const out: Violation[] = [];
   const templates = new Map<string, CompiledTemplate>();
   for (const src of cluster.objects) {
     if (src.obj.kind !== 'ConstraintTemplate' || apiGroup(src.obj.apiVersion) !== 'templates.gatekeeper.sh') continue;
     const { template, problems } = compileTemplate(src);
-    if (report(src)) out.push(...problems);
+    out.push(...problems);
     if (template) templates.set(template.kind, template);
   }
   const celInputs = new Map<SourcedObject, unknown>();
@@ -158,9 +158,7 @@ export function checkAdmission(cluster: Cluster, report: (src: SourcedObject) =>
     const kind = constraint.obj.kind ?? '?';
     const template = templates.get(kind);
     if (!template) {
-      if (report(constraint)) {
-        out.push(violation(constraint, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
-      }
+      out.push(violation(constraint, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
       continue;
     }
     const spec = (constraint.obj.spec ?? {}) as { enforcementAction?: string; match?: Match; parameters?: unknown };
@@ -168,7 +166,7 @@ export function checkAdmission(cluster: Cluster, report: (src: SourcedObject) =>
     if ((spec.enforcementAction ?? 'deny') !== 'deny') continue;
     const params = toCel(spec.parameters ?? {});
     for (const src of cluster.objects) {
-      if (!report(src) || !constraintMatches(spec.match ?? {}, src.obj, cluster)) continue;
+      if (!constraintMatches(spec.match ?? {}, src.obj, cluster)) continue;
       let input = celInputs.get(src);
       if (input === undefined) {
         input = toCel(src.obj);

@@ -88,12 +88,11 @@ export async function proveAll(
 ): Promise<Violation[]> {
   await prepareSchemas(objects);
   const cluster = buildCluster(objects, options.facts);
-  const all = () => true;
   return [
     ...duplicates(objects),
     ...checkSchema(objects),
-    ...checkAdmission(cluster, all),
-    ...checkPodSecurity(cluster, all),
+    ...checkAdmission(cluster),
+    ...checkPodSecurity(cluster),
     ...checkNetwork(cluster, options.matrix, options.matrixFile ?? 'platform/src/network-matrix.ts'),
     ...checkSelectors(cluster),
     ...checkSyncWaves(cluster),

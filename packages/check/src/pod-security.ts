@@ -7,7 +7,7 @@
 import { type Cluster, namespaceOf } from './cluster.ts';
 import { objectId } from './manifests.ts';
 import { allContainers, type PodSpec, podOf } from './pod-spec.ts';
-import type { SourcedObject, Violation } from './types.ts';
+import type { Violation } from './types.ts';
 
 export type Level = 'privileged' | 'baseline' | 'restricted';
 
@@ -184,10 +184,10 @@ function isLevel(value: unknown): value is Level {
  * Every namespace must state its enforce level (lumen gives each component one), and every
  * pod spec must meet the level of the namespace it lands in.
  */
-export function checkPodSecurity(cluster: Cluster, report: (src: SourcedObject) => boolean): Violation[] {
+export function checkPodSecurity(cluster: Cluster): Violation[] {
   const out: Violation[] = [];
   for (const [name, ns] of cluster.namespaces) {
-    if (!ns.source || !report(ns.source)) continue;
+    if (!ns.source) continue;
     if (!isLevel(ns.labels[levelLabel])) {
       out.push({
         file: ns.source.file,
@@ -198,7 +198,6 @@ export function checkPodSecurity(cluster: Cluster, report: (src: SourcedObject) 
     }
   }
   for (const src of cluster.objects) {
-    if (!report(src)) continue;
     const pod = podOf(src.obj);
     if (!pod) continue;
     const ns = namespaceOf(src.obj) ?? 'default';

@@ -144,7 +144,6 @@ describe('namespace levels', () => {
         objs.map((obj, index) => ({ file: 'f.yaml', index, obj: obj as K8sObject, underTest: true })),
         { components: [] },
       ),
-      () => true,
     );
   test('privileged namespaces admit anything', () => {
     assert.deepEqual(run([ns('sys', 'privileged'), privilegedDeployment('sys')]), []);
