@@ -10,11 +10,11 @@ Proves the rendered platform offline: schema, admission (Gatekeeper CEL), Pod Se
 NetworkPolicy reachability against the declared matrix, selectors, sync waves, plaintext
 secrets, pinned inventory images.
 
-  PATH…          manifests (files or folders) to prove as if applied on top of the rendered
-                 platform (an admission dry run); only the violations they add are reported.
-                 Without PATH, proves the platform itself.
-  --json         print a JSON document instead of lines
-  --deploy DIR   the rendered platform (default: deploy)
+  PATH…            manifests (files or folders) to prove as if applied on top of the rendered
+                   platform (an admission dry run); only the violations they add are reported.
+                   Without PATH, proves the platform itself.
+  --json           print a JSON document instead of lines
+  --deploy DIR     the rendered platform (default: deploy)
   --inventory DIR  the inventory (default: the repository's inventory/)
 
 Output: one line per violation, "file: kind/namespace/name: rule: reason", then a summary.
