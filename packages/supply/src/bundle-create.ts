@@ -165,7 +165,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       } else {
         manifests.push({ bytes: r.bytes, mediaType: r.mediaType });
       }
-      await copyBlobsOf(manifests, registry, repo, item, ensureBlob, concurrency, signal);
+      await copyBlobsOf(manifests, registry, repo, item, ensureBlob, signal);
 
       const entry: BundleImage = {
         name: img.name,
@@ -183,7 +183,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       if (sig) {
         const m = await registry.getManifest(repo, sigTag, signal);
         await putSmall(m.bytes);
-        await copyBlobsOf([m], registry, repo, item, ensureBlob, concurrency, signal);
+        await copyBlobsOf([m], registry, repo, item, ensureBlob, signal);
         entry.signature = { tag: sigTag, digest: m.digest };
         entries.push(
           indexEntry(m.mediaType, m.digest, m.bytes.length, `${img.airgapPath}:${sigTag}`, 'signature', img.name),
@@ -346,7 +346,6 @@ async function copyBlobsOf(
   repo: string,
   item: string,
   ensureBlob: (item: string, desc: { digest: string; size: number }, fetchIt: () => Promise<Readable>) => Promise<void>,
-  concurrency: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const descs = new Map<string, Descriptor>();
