@@ -467,6 +467,38 @@ function chartImages(src: SourcedObject): Array<{ at: string; image: ChartImage 
 }
 
 /**
+ * Charts of Argo CD Applications come from the airgap registry (the public implementation
+ * installed MetalLB from an internet Helm repository) at the exact version of the inventory.
+ */
+function chartSources(src: SourcedObject, inventory: InventoryView): Violation[] {
+  const { obj } = src;
+  if (obj.kind !== 'Application' || apiGroup(obj.apiVersion) !== 'argoproj.io') return [];
+  const spec = (obj.spec ?? {}) as { source?: unknown; sources?: unknown[] };
+  const out: Violation[] = [];
+  for (const [i, source] of [spec.source, ...(spec.sources ?? [])].entries()) {
+    const s = source as { chart?: string; repoURL?: string; targetRevision?: string } | undefined;
+    if (!s?.chart) continue;
+    const at = i === 0 ? 'source' : `sources[${i - 1}]`;
+    const repo = (s.repoURL ?? '').replace(/^oci:\/\//, '');
+    if (!repo.startsWith(`${inventory.site.registry}/`)) {
+      out.push(
+        v(
+          src,
+          'image-pinned',
+          `${at} chart ${s.chart} comes from ${s.repoURL}, not from the airgap registry ${inventory.site.registry}`,
+        ),
+      );
+    }
+    if (!inventory.charts?.some((c) => c.chart === s.chart && c.version === s.targetRevision)) {
+      out.push(
+        v(src, 'image-pinned', `${at} chart ${s.chart} ${s.targetRevision} is not a chart version of the inventory`),
+      );
+    }
+  }
+  return out;
+}
+
+/**
  * Every image is an inventory image (same airgap path) pinned by the inventory's digest: the
  * containers of every pod spec, CloudNativePG's `imageName`, and the images Helm values set.
  */
@@ -496,6 +528,7 @@ export function checkImages(cluster: Cluster, inventory: InventoryView): Violati
     }
   };
   for (const src of cluster.objects) {
+    if (inventory.charts) out.push(...chartSources(src, inventory));
     for (const { at, image } of chartImages(src)) {
       if (!image.host) {
         out.push(

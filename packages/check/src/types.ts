@@ -56,6 +56,8 @@ export interface InventoryView {
     /** Path in the airgap registry; derived from `source` when absent. */
     airgapPath?: string | undefined;
   }>;
+  /** Helm charts (name in the chart repository and exact version); absent = charts not checked. */
+  charts?: ReadonlyArray<{ chart: string; version: string }> | undefined;
 }
 
 /** A port a workload listens on. Protocol defaults to TCP, as in Kubernetes. */

@@ -184,6 +184,21 @@ describe('images', () => {
     );
     assert.match(check({ registry: 'r:5000', repository: 'library/redis', tag: '7' })[0] ?? '', /not pinned/);
   });
+  test('charts come from the airgap registry at an inventory version', () => {
+    const withCharts = { ...inventory, charts: [{ chart: 'metallb', version: '0.15.2' }] };
+    const app = (repoURL: string, targetRevision: string) => ({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'metallb', namespace: 'argocd' },
+      spec: { sources: [{ chart: 'metallb', repoURL, targetRevision }] },
+    });
+    const check = (repoURL: string, rev: string) =>
+      checkImages(cluster([app(repoURL, rev)]), withCharts).map((x) => x.reason);
+    assert.deepEqual(check('r:5000/charts', '0.15.2'), []);
+    assert.deepEqual(check('oci://r:5000/charts', '0.15.2'), []);
+    assert.match(check('https://metallb.github.io/metallb', '0.15.2')[0] ?? '', /not from the airgap registry/);
+    assert.match(check('r:5000/charts', '0.15.3')[0] ?? '', /not a chart version of the inventory/);
+  });
   test('references parse with a host:port registry', () => {
     assert.deepEqual(parseImage(`192.168.2.2:5000/library/redis:7@${digest}`), {
       host: '192.168.2.2:5000',
