@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { Inventory } from '@lumen/inventory';
 import {
   type Descriptor,
+  formatPlatform,
   type ImageManifest,
   isIndexType,
   Layout,
@@ -82,12 +83,14 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     const r = await resolveImage(registry, ref.repository, img.tag, platforms, signal);
     if (!options.platforms && img.digest !== undefined && r.digest !== img.digest) {
       if (img.digest === r.upstreamDigest) {
-        // The lock pins the full upstream index, which the airgap registry cannot hold when only
-        // some platforms are carried (Distribution refuses an index whose manifests are absent).
-        throw new SupplyError(
-          SupplyErrorCode.lockMismatch,
-          `image ${img.name}: lock.yaml pins the upstream index ${img.digest} (every platform), but lumen carries it filtered to ${platforms.join(', ')} as ${r.digest}: run 'lumen inventory lock' to pin what the airgap registry will serve`,
+        // The lock pins the full upstream index: carry all of it, so the pinned digest is what the
+        // airgap registry serves (Distribution refuses an index whose manifests are absent).
+        const { manifest } = parseManifest(r.upstreamBytes, r.mediaType);
+        const all = referencedDescriptors(manifest).map((d) => (d.platform ? formatPlatform(d.platform) : 'unknown'));
+        progress.note(
+          `image ${img.name}: lock.yaml pins the full upstream index: carrying every platform (${all.join(', ')}); 'lumen inventory lock' pins the index filtered to ${platforms.join(', ')}`,
         );
+        return { img, ref, registry, ...r, platforms: all, digest: r.upstreamDigest, bytes: r.upstreamBytes };
       }
       throw new SupplyError(
         SupplyErrorCode.lockMismatch,

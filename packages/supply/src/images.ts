@@ -8,6 +8,8 @@ export interface ResolvedImage {
   digest: string;
   mediaType: string;
   bytes: Buffer;
+  /** The upstream bytes, unfiltered. */
+  upstreamBytes: Buffer;
 }
 
 /**
@@ -24,9 +26,21 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const top = await registry.getManifest(repo, ref, signal);
   if (!isIndexType(top.mediaType)) {
-    return { upstreamDigest: top.digest, digest: top.digest, mediaType: top.mediaType, bytes: top.bytes };
+    return {
+      upstreamDigest: top.digest,
+      digest: top.digest,
+      mediaType: top.mediaType,
+      bytes: top.bytes,
+      upstreamBytes: top.bytes,
+    };
   }
   const { manifest } = parseManifest(top.bytes, top.mediaType);
   const bytes = Buffer.from(filterIndex(top.bytes, manifest as ImageIndex, platforms));
-  return { upstreamDigest: top.digest, digest: digestOf(bytes), mediaType: top.mediaType, bytes };
+  return {
+    upstreamDigest: top.digest,
+    digest: digestOf(bytes),
+    mediaType: top.mediaType,
+    bytes,
+    upstreamBytes: top.bytes,
+  };
 }

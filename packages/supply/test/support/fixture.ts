@@ -39,14 +39,7 @@ export async function bundleOf(
       }),
     );
   }
-  // The inventory needs a chart: a Helm OCI artifact in the upstream registry.
-  const chart = chartArtifact(makeChart(work, 'fixture', '0.1.0'), { chart: 'fixture', version: '0.1.0' });
-  for (const blob of [chart.config, chart.archive]) {
-    await up.uploadBlob('charts/fixture', digestOf(blob), blob.length, (s, e) =>
-      Readable.from([blob.subarray(s, e + 1)]),
-    );
-  }
-  await up.putManifest('charts/fixture', '0.1.0', chart.manifest, MediaType.ociManifest);
+  await seedChart(up, work);
   const inventory = writeInventory(join(work, 'inventory'), {
     registry: airgapHost,
     images: images.map((img, i) => ({ name: `img${i}`, source: `${upstream.host}/${img.repo}`, tag: '1', platforms })),
@@ -61,4 +54,15 @@ export async function bundleOf(
     if (r.code !== 0) throw new Error(`lumen ${args.join(' ')} failed: ${r.stderr}`);
   }
   return { work, bundle, inventory, images };
+}
+
+/** A Helm OCI artifact `charts/fixture:0.1.0` in the upstream registry (inventories need a chart). */
+export async function seedChart(up: Registry, work: string): Promise<void> {
+  const chart = chartArtifact(makeChart(work, 'fixture', '0.1.0'), { chart: 'fixture', version: '0.1.0' });
+  for (const blob of [chart.config, chart.archive]) {
+    await up.uploadBlob('charts/fixture', digestOf(blob), blob.length, (s, e) =>
+      Readable.from([blob.subarray(s, e + 1)]),
+    );
+  }
+  await up.putManifest('charts/fixture', '0.1.0', chart.manifest, MediaType.ociManifest);
 }
