@@ -36,7 +36,6 @@ const logger = pino({
     'req.headers.authorization',
     'req.headers.cookie',
     'headers.authorization',
-    '*.headers.authorization',
   ],
   // trace_id/span_id of the active span on every line, so Grafana jumps from a log line to its trace (tracing.ts).
   mixin: traceFields,

@@ -37,10 +37,9 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
     async (request, reply) => {
       const name = validName(request.body.name);
       const item = await withTransaction(db, async (tx) => {
-        // Idempotency-Key: the key and this answer commit with the item (docs/idempotency.md).
-        await request.idempotency?.begin(tx);
         const created = await createItem(tx, name);
         const location = `/items/${created.id}`;
+        // Idempotency-Key: the key and this answer commit with the item, or neither (docs/idempotency.md).
         await request.idempotency?.finish(tx, { statusCode: 201, headers: { location }, body: created });
         return created;
       });
@@ -101,6 +100,7 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
     async (request, reply) => {
       const id = checkedId(request.params.id, 'id');
       await withTransaction(db, async (tx) => {
+        // Checked before the delete: a repeated DELETE must replay its 204, not find nothing and answer 404.
         await request.idempotency?.begin(tx);
         // Thrown inside, so a keyed 404 rolls its idempotency record back too.
         if (!(await deleteItem(tx, id))) throw new ApiError('item_not_found', `no item with id ${id}`);

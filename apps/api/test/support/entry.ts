@@ -1,0 +1,79 @@
+/**
+ * Test support: the real entry (`node src/main.ts`) as a child process, the way the container and `npm start`
+ * run it. Its JSON log lines are collected; `listening` resolves with the ports it logged (PORT=0 picks free ones).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The apps/api folder (cwd of the entry). */
+export const API_DIR = fileURLToPath(new URL('../../', import.meta.url));
+/** Node 24 (the runner's own binary), never the system Node. */
+export const NODE = process.execPath;
+
+/** A spawned lumen-api process. */
+export interface EntryProcess {
+  child: ChildProcess;
+  /** Parsed JSON log lines so far. */
+  logs: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves with the ports once it logs `lumen-api listening`; rejects if it exits first. */
+  listening(timeoutMs?: number): Promise<{ url: string; adminUrl: string }>;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Spawns `node src/main.ts` with exactly `env` (plus PATH), in apps/api. */
+export function spawnEntry(env: Record<string, string | undefined>, args: string[] = ['src/main.ts']): EntryProcess {
+  const child = spawn(NODE, args, {
+    cwd: API_DIR,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffered = '';
+  const waiters: (() => void)[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w();
+      resolve(code ?? signal ?? -1);
+    });
+  });
+  return {
+    child,
+    logs,
+    stderr: () => stderr,
+    exited,
+    async listening(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = logs.find((l) => l.msg === 'lumen-api listening');
+        if (line) return { url: `http://127.0.0.1:${line.port}`, adminUrl: `http://127.0.0.1:${line.admin_port}` };
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`lumen-api exited before listening:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`);
+        }
+        if (Date.now() > deadline) throw new Error(`lumen-api not listening after ${timeoutMs} ms:\n${stderr}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+  };
+}
