@@ -116,6 +116,8 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     bytesTotal: 0,
   };
   const blobs: Record<string, number> = {};
+  /** Bytes fetched per image/chart, for its progress line (shared blobs count for the first). */
+  const fetchedBy = new Map<string, number>();
   const fetchOnce = once<void>();
 
   /** Makes sure the bundle holds a verified blob, fetching it with `fetchIt` when missing or corrupt. */
@@ -123,6 +125,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     fetchOnce(desc.digest, async () => {
       blobs[desc.digest] = desc.size;
       result.bytesTotal += desc.size;
+      progress.expect(desc.size);
       const have = await layout.checkBlob(desc.digest, desc.size);
       if (have.state === 'ok') {
         result.reused++;
@@ -137,6 +140,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       });
       result.fetched++;
       result.bytesFetched += desc.size;
+      fetchedBy.set(item, (fetchedBy.get(item) ?? 0) + desc.size);
     });
   const putSmall = async (data: Buffer) => {
     const d = await layout.writeBlob(data);
@@ -152,7 +156,6 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       const { img, ref, registry } = r;
       const item = `image ${img.name}`;
       progress.start(item);
-      const before = result.bytesFetched;
       await putSmall(r.bytes);
       const repo = ref.repository;
       const manifests: { bytes: Buffer; mediaType: string }[] = [];
@@ -199,7 +202,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       result.images++;
       progress.done(
         item,
-        `${r.digest} (${r.platforms.join(', ')}), ${formatBytes(result.bytesFetched - before)} fetched${entry.signature ? ', signed' : ''}`,
+        `${r.digest} (${r.platforms.join(', ')}), ${formatBytes(fetchedBy.get(item) ?? 0)} fetched${entry.signature ? ', signed' : ''}`,
       );
     });
 

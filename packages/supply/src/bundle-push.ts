@@ -68,6 +68,7 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
         return;
       }
     }
+    progress.expect(d.size);
     const upload = (async () => {
       const r = await transfer(() =>
         registry.uploadBlob(repo, d.digest, d.size, (start, end) => layout.openBlob(d.digest, start, end), {
