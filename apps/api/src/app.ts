@@ -3,7 +3,7 @@
  * (port 9090, metrics) — without listening, so tests build them in-process. The process edge is main.ts.
  */
 import swagger from '@fastify/swagger';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -74,11 +74,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // During a drain, requests on connections that are still open must be served, not refused with 503:
     // they were accepted. Responses carry `Connection: close` instead (see onSend below).
     return503OnClosing: false,
-    ajv: {
-      // Fastify's default silently drops unknown fields; the contract says reject them.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // TypeBox validates: bodies exactly as sent (Fastify's default Ajv would coerce `{"name": 42}` to "42" and
+  // drop unknown fields), query strings and path parameters converted to the declared types first.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
   // Only JSON bodies: without this, Fastify's text/plain parser would accept `name=x` as a string body.
   app.removeContentTypeParser('text/plain');

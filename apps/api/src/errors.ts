@@ -122,7 +122,13 @@ export function isUnavailableError(error: unknown): boolean {
 interface FastifyLikeError extends Error {
   code?: string;
   statusCode?: number;
-  validation?: { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> }[];
+  validation?: {
+    instancePath?: string;
+    schemaPath?: string;
+    message?: string;
+    keyword?: string;
+    params?: Record<string, unknown>;
+  }[];
   validationContext?: string;
 }
 
@@ -135,11 +141,14 @@ export function toApiError(thrown: unknown): ApiError {
   const error = (thrown instanceof Error ? thrown : new Error(String(thrown))) as FastifyLikeError;
   if (error.validation !== undefined) {
     const context = error.validationContext ?? 'request';
-    const errors = error.validation.map((v) => {
-      const extra = v.params?.additionalProperty;
-      const path = `${context}${v.instancePath ?? ''}${typeof extra === 'string' ? `/${extra}` : ''}`;
-      const message = typeof extra === 'string' ? 'unknown field' : (v.message ?? 'is invalid');
-      return { path, message };
+    // TypeBox reports an unknown field twice: as `additionalProperties` on the object (with the names) and as
+    // `boolean` ("schema is false") on the field itself. Keep one entry per field, worded for humans.
+    const errors = error.validation.flatMap((v) => {
+      const base = `${context}${v.instancePath ?? ''}`;
+      const unknown = v.params?.additionalProperties;
+      if (Array.isArray(unknown)) return unknown.map((field) => ({ path: `${base}/${field}`, message: 'unknown field' }));
+      if (v.keyword === 'boolean' && v.schemaPath?.endsWith('/additionalProperties')) return [];
+      return [{ path: base, message: v.message ?? 'is invalid' }];
     });
     const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ');
     return new ApiError(context === 'params' ? 'invalid_id' : 'validation_failed', detail, { errors, cause: error });

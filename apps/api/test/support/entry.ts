@@ -22,12 +22,22 @@ export interface EntryProcess {
   exited: Promise<number | string>;
 }
 
-/** Spawns `node src/main.ts` with exactly `env` (plus PATH), in apps/api. */
-export function spawnEntry(env: Record<string, string | undefined>, args: string[] = ['src/main.ts']): EntryProcess {
-  const child = spawn(NODE, args, {
-    cwd: API_DIR,
+/** How to start it; the default is `node src/main.ts` in apps/api. */
+export interface SpawnOptions {
+  command?: string;
+  args?: string[];
+  cwd?: string;
+  /** Own process group, so a signal can reach npm and its children together (`process.kill(-pid)`). */
+  detached?: boolean;
+}
+
+/** Spawns the entry with exactly `env` (plus PATH and loopback/free-port defaults). */
+export function spawnEntry(env: Record<string, string | undefined>, options: SpawnOptions = {}): EntryProcess {
+  const child = spawn(options.command ?? NODE, options.args ?? ['src/main.ts'], {
+    cwd: options.cwd ?? API_DIR,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
