@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ImageIndex, MediaType, parseManifest, Registry } from '@lumen/oci';
+import { digestOf, type ImageIndex, MediaType, parseManifest, Registry } from '@lumen/oci';
 import { startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
 import { parse } from 'yaml';
 import { chartArtifact } from '../src/charts.ts';
@@ -35,6 +35,7 @@ describe('bundle create → verify → push → pull back', () => {
   let cli: SeededImage;
   let ociChartDigest: string;
   let env: Record<string, string>;
+  let k3s: Buffer;
 
   before(async () => {
     [upstream, airgap, locked] = await Promise.all([
@@ -54,14 +55,14 @@ describe('bundle create → verify → push → pull back', () => {
     // A Docker manifest list with exactly the inventory's platforms keeps its upstream digest.
     cli = await seedImage(up, 'tools/cli', '2.1', { platforms: ['linux/amd64', 'linux/arm64'], docker: true, shared });
     const demo = makeChart(work, 'demo', '0.1.0');
-    repo = await startChartRepo(work, [{ name: 'demo', version: '0.1.0', archive: demo }]);
+    k3s = randomBytes(700 * 1024);
+    repo = await startChartRepo(work, [{ name: 'demo', version: '0.1.0', archive: demo }], { '/files/k3s': k3s });
     const oci = chartArtifact(makeChart(work, 'ocichart', '1.2.3+build.1'), {
       chart: 'ocichart',
       version: '1.2.3+build.1',
     });
     for (const blob of [oci.config, oci.archive]) {
       const { Readable } = await import('node:stream');
-      const { digestOf } = await import('@lumen/oci');
       await up.uploadBlob('charts/ocichart', digestOf(blob), blob.length, (s, e) =>
         Readable.from([blob.subarray(s, e + 1)]),
       );
@@ -77,6 +78,7 @@ describe('bundle create → verify → push → pull back', () => {
         { name: 'demo', repo: repo.url, chart: 'demo', version: '0.1.0' },
         { name: 'ocichart', repo: `oci://${upstream.host}/charts`, chart: 'ocichart', version: '1.2.3+build.1' },
       ],
+      files: [{ name: 'k3s', url: repo.url.replace('/charts', '/files/k3s'), version: 'v1.33.5+k3s1' }],
     });
     env = { NODE_EXTRA_CA_CERTS: repo.caFile, PW: password };
   });
@@ -98,7 +100,8 @@ describe('bundle create → verify → push → pull back', () => {
     assert.equal(lock.images.app.tag, '1.0');
     assert.match(lock.charts.demo.digest, /^sha256:[a-f0-9]{64}$/);
     const json = JSON.parse(r.stdout);
-    assert.equal(json.entries.length, 4);
+    assert.equal(json.entries.length, 5);
+    assert.equal(lock.files.k3s.digest, digestOf(k3s));
   });
 
   it('bundle create pulls every image, chart and blob once, with a manifest of digests', async () => {
@@ -110,7 +113,13 @@ describe('bundle create → verify → push → pull back', () => {
     const result = JSON.parse(r.stdout);
     assert.equal(result.images, 2);
     assert.equal(result.charts, 2);
+    assert.equal(result.files, 1);
     assert.equal(result.reused, 0);
+    assert.deepEqual(
+      readFileSync(join(bundle, 'blobs', 'sha256', digestOf(k3s).slice(7))),
+      k3s,
+      'the file is a blob named by its digest',
+    );
     const manifest = JSON.parse(readFileSync(join(bundle, 'lumen-bundle.json'), 'utf8'));
     const lock = parse(readFileSync(join(invDir, 'lock.yaml'), 'utf8'));
     assert.equal(manifest.images.find((i: { name: string }) => i.name === 'app').digest, lock.images.app.digest);
@@ -191,7 +200,6 @@ describe('bundle create → verify → push → pull back', () => {
       '--raw',
       `docker://${airgap.host}/library/app:1.0`,
     ]);
-    const { digestOf } = await import('@lumen/oci');
     // skopeo prints the raw bytes followed by a newline of its own.
     assert.equal(digestOf(raw.subarray(0, raw.at(-1) === 0x0a ? -1 : undefined)), lock.images.app.digest);
     const arm = JSON.parse(

@@ -45,10 +45,14 @@ export interface ChartRepo {
   close(): Promise<void>;
 }
 
-/** Serves `charts` as a classic Helm repository over HTTPS; trusts its certificate in this process. */
+/**
+ * Serves `charts` as a classic Helm repository over HTTPS (and `files` by path, as a download site
+ * for files.yaml); trusts its certificate in this process.
+ */
 export async function startChartRepo(
   dir: string,
   charts: { name: string; version: string; archive: Buffer }[],
+  files: Record<string, Buffer> = {},
 ): Promise<ChartRepo> {
   const key = join(dir, 'repo-key.pem');
   const cert = join(dir, 'repo-cert.pem');
@@ -95,6 +99,11 @@ export async function startChartRepo(
     requests.push(req.url ?? '');
     if (req.url === '/charts/index.yaml') {
       res.writeHead(200, { 'content-type': 'text/yaml' }).end(index);
+      return;
+    }
+    const file = files[req.url ?? ''];
+    if (file) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(file);
       return;
     }
     const c = charts.find((x) => req.url === `/charts/${x.name}-${x.version}.tgz`);

@@ -19,7 +19,13 @@ export interface FixtureChart {
 
 export function writeInventory(
   dir: string,
-  options: { registry: string; images: FixtureImage[]; charts: FixtureChart[]; lock?: string },
+  options: {
+    registry: string;
+    images: FixtureImage[];
+    charts: FixtureChart[];
+    files?: { name: string; url: string; version: string }[];
+    lock?: string;
+  },
 ): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -42,6 +48,7 @@ export function writeInventory(
     join(dir, 'charts.yaml'),
     stringify({ charts: options.charts.map((c) => ({ ...c, component: 'test' })) }),
   );
+  if (options.files) writeFileSync(join(dir, 'files.yaml'), stringify({ files: options.files }));
   if (options.lock !== undefined) writeFileSync(join(dir, 'lock.yaml'), options.lock);
   return dir;
 }
