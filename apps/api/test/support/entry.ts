@@ -3,12 +3,20 @@
  * run it. Its JSON log lines are collected; `listening` resolves with the ports it logged (PORT=0 picks free ones).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The apps/api folder (cwd of the entry). */
 export const API_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /** Node 24 (the runner's own binary), never the system Node. */
 export const NODE = process.execPath;
+
+/** The arguments of apps/api's `start` script (`node <args>`), so tests run what `npm start` and the image run. */
+export const START_ARGS: string[] = (
+  JSON.parse(readFileSync(`${API_DIR}package.json`, 'utf8')).scripts.start as string
+)
+  .split(/\s+/)
+  .slice(1);
 
 /** A spawned lumen-api process. */
 export interface EntryProcess {
@@ -22,7 +30,7 @@ export interface EntryProcess {
   exited: Promise<number | string>;
 }
 
-/** How to start it; the default is `node src/main.ts` in apps/api. */
+/** How to start it; the default is the `start` script's command line, in apps/api. */
 export interface SpawnOptions {
   command?: string;
   args?: string[];
@@ -33,7 +41,7 @@ export interface SpawnOptions {
 
 /** Spawns the entry with exactly `env` (plus PATH and loopback/free-port defaults). */
 export function spawnEntry(env: Record<string, string | undefined>, options: SpawnOptions = {}): EntryProcess {
-  const child = spawn(options.command ?? NODE, options.args ?? ['src/main.ts'], {
+  const child = spawn(options.command ?? NODE, options.args ?? START_ARGS, {
     cwd: options.cwd ?? API_DIR,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
