@@ -19,5 +19,5 @@ export {
 } from './manifest.ts';
 export type { Reference } from './reference.ts';
 export { apiHost, dockerHub, formatReference, manifestReference, parseReference } from './reference.ts';
-export type { FetchedManifest, RegistryOptions, UploadResult } from './registry.ts';
-export { Registry } from './registry.ts';
+export type { Answer, FetchedManifest, RegistryOptions, UploadResult } from './registry.ts';
+export { httpRequest, Registry } from './registry.ts';

@@ -1,6 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Inventory } from '@lumen/inventory';
 import {
   type Descriptor,
@@ -270,7 +270,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       let size = (await layout.checkBlob(file.digest)).state === 'ok' ? await layout.blobSize(file.digest) : undefined;
       if (size === undefined) {
         const res = await download(file.url, signal ? { signal } : {});
-        const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+        const body = res.body;
         body.on('data', (c: Buffer) => progress.advance(item, c.length));
         try {
           size = await layout.writeBlobStream(file.digest, body);

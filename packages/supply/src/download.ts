@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Answer, httpRequest } from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 
 /** Options for plain HTTP(S) downloads (classic Helm repositories, files). */
@@ -8,33 +9,33 @@ export interface DownloadOptions {
   /** First backoff delay, doubled per retry. Default 250 ms. */
   retryBaseMs?: number;
   signal?: AbortSignal;
-  fetch?: typeof fetch;
 }
 
 /**
  * GET with retries and exponential backoff on connection errors, 429 and 5xx. Resolves to the
  * response (status 2xx), else throws SUPPLY_DOWNLOAD naming the URL.
  */
-export async function download(url: string, options: DownloadOptions = {}): Promise<Response> {
+export async function download(url: string, options: DownloadOptions = {}): Promise<Answer> {
   const retries = options.retries ?? 4;
   const base = options.retryBaseMs ?? 250;
-  const fetchImpl = options.fetch ?? fetch;
   for (let attempt = 0; ; attempt++) {
-    let res: Response | undefined;
+    let res: Answer | undefined;
     let failure: string;
     try {
-      res = await fetchImpl(url, { signal: options.signal ?? null, redirect: 'follow' });
+      // The registry client's HTTP layer: Node-stream bodies and redirects (GitHub release
+      // downloads redirect to a storage host).
+      res = await httpRequest(url, { method: 'GET', signal: options.signal });
       if (res.ok) return res;
       failure = `HTTP ${res.status}`;
-      await res.body?.cancel().catch(() => undefined);
+      await res.body.dump().catch(() => undefined);
       if (res.status < 500 && res.status !== 429) {
         throw new SupplyError(SupplyErrorCode.download, `GET ${url} failed: ${failure}`);
       }
     } catch (err) {
       if (err instanceof SupplyError) throw err;
       if (options.signal?.aborted) throw err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      failure = cause?.code ?? cause?.message ?? (err as Error).message;
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+      failure = e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
     }
     if (attempt >= retries) throw new SupplyError(SupplyErrorCode.download, `GET ${url} failed: ${failure}`);
     await sleep(base * 2 ** attempt, undefined, options.signal ? { signal: options.signal } : undefined);
@@ -44,5 +45,5 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
 /** Downloads a small document fully. */
 export async function downloadBytes(url: string, options: DownloadOptions = {}): Promise<Buffer> {
   const res = await download(url, options);
-  return Buffer.from(await res.arrayBuffer());
+  return res.bytes();
 }

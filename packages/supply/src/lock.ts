@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { Inventory, Lock } from '@lumen/inventory';
 import { digestOf, parseReference } from '@lumen/oci';
 import { stringify } from 'yaml';
@@ -84,8 +83,7 @@ export async function lockInventory(inv: Inventory, options: LockOptions): Promi
   await mapLimit(inv.files, concurrency, async (file) => {
     const res = await download(file.url, signal ? { signal } : {});
     const hash = createHash('sha256');
-    for await (const c of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>))
-      hash.update(c as Buffer);
+    for await (const c of res.body) hash.update(c as Buffer);
     const digest = `sha256:${hash.digest('hex')}`;
     const previous = inv.lock.files[file.name]?.digest;
     lock.files[file.name] = { version: file.version, digest };
