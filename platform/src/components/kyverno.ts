@@ -37,9 +37,17 @@ export function kyverno(ctx: Context): Component {
         backgroundController: { image: img('kyverno-background-controller') },
         cleanupController: { image: img('kyverno-cleanup-controller') },
         reportsController: { image: img('kyverno-reports-controller') },
-        // The hooks run kubectl images that are not carried across the gap.
+        // The hooks and cleanup CronJobs run kubectl images that are not carried across the gap.
         webhooksCleanup: { enabled: false },
         policyReportsCleanup: { enabled: false },
+        crds: { migration: { enabled: false } },
+        cleanupJobs: {
+          admissionReports: { enabled: false },
+          clusterAdmissionReports: { enabled: false },
+          updateRequests: { enabled: false },
+          ephemeralReports: { enabled: false },
+          clusterEphemeralReports: { enabled: false },
+        },
         test: { enabled: false },
       },
     },
