@@ -37,35 +37,42 @@ describe('bundle push resumes an interrupted upload', () => {
   let second: TestRegistry;
   let proxy: RecordingProxy;
   let proxy2: RecordingProxy;
+  let proxy3: RecordingProxy;
+  let third: TestRegistry;
   let fx: Bundled;
   let sizes: Record<string, number> = {};
   /** Every blob a complete push finalizes (configs, layers, chart blobs). */
   let pushed: string[] = [];
 
   before(async () => {
-    [upstream, airgap, second] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
+    [upstream, airgap, second, third] = await Promise.all([
+      startRegistry(),
+      startRegistry(),
+      startRegistry(),
+      startRegistry(),
+    ]);
     proxy = await startProxy({ host: '127.0.0.1', port: airgap.port });
     proxy2 = await startProxy({ host: '127.0.0.1', port: second.port });
+    proxy3 = await startProxy({ host: '127.0.0.1', port: third.port });
     // Layers of 3.5 chunks, so a cut lands inside a multi-chunk blob.
     fx = await bundleOf(upstream, airgap.host, { images: 2, layerSizes: [Math.round(chunk * 3.5), 90 * 1024] });
     sizes = (await readBundle(fx.bundle)).manifest.blobs;
   });
 
   after(async () => {
-    await Promise.allSettled([upstream?.close(), airgap?.close(), second?.close(), proxy?.close(), proxy2?.close()]);
+    await Promise.allSettled([upstream, airgap, second, third, proxy, proxy2, proxy3].map((x) => x?.close()));
     if (fx) rmSync(fx.work, { recursive: true, force: true });
   });
 
   it('a connection cut in mid-chunk is resumed in the same run; completed blobs are sent once', async () => {
-    // Cut the 3rd PATCH after 100 KiB: earlier blobs/chunks are complete by then.
-    let patches = 0;
-    const original = proxy.cutPatchAfter.bind(proxy);
-    original(100 * 1024);
+    // Cut the first PATCH that reaches 100 KiB (the first chunk of a multi-chunk layer): the
+    // config and small blobs before it are complete by then.
+    proxy.cutPatchAfter(100 * 1024);
     const r = await lumen(
       ['bundle', 'push', fx.bundle, '--registry', proxy.host, '--plain-http', '--concurrency', '1', '--json'],
       env,
     );
-    patches = proxy.requests.filter((q) => q.method === 'PATCH').length;
+    const patches = proxy.requests.filter((q) => q.method === 'PATCH').length;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(proxy.cuts, 1);
     const result = JSON.parse(r.stdout);
@@ -82,6 +89,24 @@ describe('bundle push resumes an interrupted upload', () => {
     const { manifest } = await readBundle(fx.bundle);
     for (const img of manifest.images)
       assert.equal((await reg.getManifest(img.repository, img.tag)).digest, img.digest);
+  });
+
+  it('a connection lost between chunks resumes at the offset the registry reports: no byte sent twice', async () => {
+    // The 2nd PATCH of the first multi-chunk layer never reaches the registry; its session stays valid.
+    proxy3.dropPatch(2);
+    const r = await lumen(
+      ['bundle', 'push', fx.bundle, '--registry', proxy3.host, '--plain-http', '--concurrency', '1', '--json'],
+      env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(proxy3.cuts, 1);
+    assert.ok(JSON.parse(r.stdout).resumes >= 1);
+    const status = proxy3.requests.filter((q) => q.method === 'GET' && q.path.includes('/blobs/uploads/'));
+    assert.equal(status.length, 1, 'one upload status query');
+    assert.equal(status[0]?.status, 204);
+    const done = finalized(proxy3.requests);
+    const blobBytes = done.reduce((n, d) => n + (sizes[d] ?? 0), 0);
+    assert.equal(uploadBytes(proxy3.requests), blobBytes, 'every blob byte crossed exactly once');
   });
 
   it('a push that dies mid-blob is finished by the next run without re-sending completed blobs', async () => {

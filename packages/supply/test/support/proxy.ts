@@ -18,6 +18,8 @@ export interface RecordingProxy {
   requests: Recorded[];
   /** Cut the next PATCH after `bytes` body bytes (once). */
   cutPatchAfter(bytes: number): void;
+  /** Drop the `n`-th PATCH from now before it reaches the registry (once): a cut between chunks. */
+  dropPatch(n: number): void;
   cuts: number;
   close(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export interface RecordingProxy {
 export async function startProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
   const requests: Recorded[] = [];
   let cutAt: number | undefined;
+  let dropIn: number | undefined;
   const sockets = new Set<Socket>();
   const proxy: RecordingProxy = {
     host: '',
@@ -32,6 +35,9 @@ export async function startProxy(target: { host: string; port: number }): Promis
     cuts: 0,
     cutPatchAfter(bytes) {
       cutAt = bytes;
+    },
+    dropPatch(n) {
+      dropIn = n;
     },
     close: () =>
       new Promise((ok) => {
@@ -42,6 +48,12 @@ export async function startProxy(target: { host: string; port: number }): Promis
   const server: Server = createServer((req, res) => {
     const rec: Recorded = { method: req.method ?? '', path: req.url ?? '', bytes: 0 };
     requests.push(rec);
+    if (req.method === 'PATCH' && dropIn !== undefined && --dropIn === 0) {
+      dropIn = undefined;
+      proxy.cuts++;
+      req.socket.destroy();
+      return;
+    }
     const upstream = httpRequest(
       { host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
