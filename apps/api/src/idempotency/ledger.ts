@@ -56,6 +56,30 @@ export async function claim(tx: Queryable, key: string, fingerprint: string, ttl
   return { kind: 'replay', response };
 }
 
+/**
+ * Claims and answers in one statement, last in the write's transaction: one round trip instead of two for writes
+ * whose retry would otherwise repeat harmlessly up to this point (a concurrent duplicate then blocks here on the
+ * unique index and, once the first commits, rolls its own write back and replays). Resolves `claimed` when recorded.
+ */
+export async function record(
+  tx: Queryable,
+  key: string,
+  fingerprint: string,
+  response: StoredResponse,
+  ttlSeconds: number,
+): Promise<ClaimResult> {
+  const values = [key, fingerprint, response.statusCode, JSON.stringify(response.headers), response.body];
+  const inserted = await tx.query(
+    `INSERT INTO idempotency_keys (key, fingerprint, status_code, headers, body) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (key) DO NOTHING`,
+    values,
+  );
+  if (inserted.rowCount === 1) return { kind: 'claimed' };
+  const existing = await claim(tx, key, fingerprint, ttlSeconds);
+  if (existing.kind === 'claimed') await complete(tx, key, response);
+  return existing;
+}
+
 /** Stores the answer on the claimed row, in the same transaction as the write. */
 export async function complete(tx: Queryable, key: string, response: StoredResponse): Promise<void> {
   await tx.query('UPDATE idempotency_keys SET status_code = $2, headers = $3, body = $4 WHERE key = $1', [

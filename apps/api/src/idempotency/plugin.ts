@@ -28,7 +28,7 @@ import type {
 } from 'fastify';
 import type { Queryable } from '../db/types.ts';
 import { Problem } from '../schemas.ts';
-import { claim, complete, prune } from './ledger.ts';
+import { claim, complete, prune, record } from './ledger.ts';
 import {
   type DoneRecord,
   type IdempotencyStore,
@@ -100,18 +100,18 @@ export interface RouteResponse {
 
 /**
  * `request.idempotency`: set on a keyed POST/DELETE request that holds its key, `null` otherwise.
- * A write route calls `begin` first and `finish` last inside its transaction:
+ * A write route calls `finish` last inside its transaction:
  *
  * ```ts
  * const item = await withTransaction(async (tx) => {
- *   await request.idempotency?.begin(tx);
  *   const item = await insertItem(tx, name);
  *   await request.idempotency?.finish(tx, { statusCode: 201, headers: { location: `/items/${item.id}` }, body: item });
  *   return item;
  * });
  * ```
- * `begin` throws (rolling the transaction back) when PostgreSQL already has this key; the plugin then answers
- * with the recorded response (or 422) itself.
+ * `finish` throws (rolling the transaction back, write included) when PostgreSQL already has this key; the plugin
+ * then answers with the recorded response (or 422) itself. A write whose repetition would answer differently
+ * (a DELETE would find nothing and say 404) also calls `begin` first, which checks the key before the write.
  */
 export interface IdempotencyContext {
   readonly key: string;
@@ -346,15 +346,19 @@ export async function idempotencyPlugin(app: FastifyInstance, options: Idempoten
   }
 
   function context(s: RequestState): IdempotencyContext {
+    let claimed = false;
     return {
       key: s.key,
       fingerprint: s.fingerprint,
       async begin(tx) {
         const result = await claim(tx, s.key, s.fingerprint, ttlSeconds);
         if (result.kind !== 'claimed') throw new LedgerAnswer(result);
+        claimed = true;
       },
       async finish(tx, response) {
-        await complete(tx, s.key, routeResponse(response));
+        if (claimed) return complete(tx, s.key, routeResponse(response));
+        const result = await record(tx, s.key, s.fingerprint, routeResponse(response), ttlSeconds);
+        if (result.kind !== 'claimed') throw new LedgerAnswer(result);
       },
     };
   }

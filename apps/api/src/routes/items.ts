@@ -8,6 +8,7 @@ import { createItem, deleteItem, getItem, listItems } from '../db/items.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Dependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
+import { checkedId } from '../ids.ts';
 import { eventsTotal } from '../metrics.ts';
 import {
   CreateItemBody,
@@ -16,7 +17,6 @@ import {
   ItemList,
   LIMIT_DEFAULT,
   ListItemsQuery,
-  MAX_ID,
   NAME_MAX,
   NAME_MIN,
   problems,
@@ -110,14 +110,6 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
       return reply.code(204).send(null);
     },
   );
-}
-
-/** The schema guarantees 1–19 digits; this rejects 19-digit values beyond bigint. */
-export function checkedId(raw: string, field: string): string {
-  if (BigInt(raw) > MAX_ID) {
-    throw new ApiError(field === 'id' ? 'invalid_id' : 'validation_failed', `${field} must be at most ${MAX_ID}`);
-  }
-  return raw;
 }
 
 /** Trims and checks the length in characters (code points, as PostgreSQL's char_length counts them). */

@@ -1,0 +1,77 @@
+/**
+ * A server process for api.bench.ts, so the load generator and the server never share a core:
+ * - `BENCH_SERVER=bare`: the baseline — node:http + ioredis answering GET /hello with INCR, nothing else;
+ * - `BENCH_SERVER=api`: lumen-api built exactly as main.ts builds it (same logger options, same dependencies),
+ *   with the knobs the bench varies: `BENCH_PG_POOL_MAX`, `LOG_LEVEL` (logs go to /dev/null: the cost of
+ *   serializing and writing them is measured, not a terminal's).
+ * Prints `{"port":N}` on stdout once listening. Env: PG_RW_DSN, REDIS_ADDR, REDIS_PASSWORD,
+ * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining).
+ */
+import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createPgDatabase } from '../src/db/postgres.ts';
+import { createReadRouter } from '../src/db/reads.ts';
+import { createRedisStore } from '../src/kv/redis.ts';
+import { createLifecycle } from '../src/lifecycle.ts';
+import { traceFields } from '../src/tracing.ts';
+
+const config = loadConfig(process.env);
+const ready = (port: number) => process.stdout.write(`${JSON.stringify({ port })}\n`);
+
+if (process.env.BENCH_SERVER === 'bare') {
+  if (config.redis.mode !== 'standalone') throw new Error('bench: REDIS_ADDR required');
+  const redis = new Redis({
+    host: config.redis.address.host,
+    port: config.redis.address.port,
+    password: config.redis.password,
+    enableAutoPipelining: process.env.BENCH_AUTO_PIPELINING === '1',
+  });
+  const server = createServer(async (req, res) => {
+    if (req.url !== '/hello') {
+      res.writeHead(404).end();
+      return;
+    }
+    const counter = await redis.incr('hello_counter');
+    const body = JSON.stringify({ message: 'hello from lumen-api', counter });
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 95_000;
+  server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));
+} else {
+  if (config.postgres.mode !== 'server' || config.redis.mode === 'memory') throw new Error('bench: real servers only');
+  // The same options as main.ts's logger, writing to /dev/null.
+  const logger = pino(
+    {
+      level: config.logLevel,
+      base: { service: 'lumen-api' },
+      // Keep in step with main.ts (measured: each wildcard path costs about 3 µs per line).
+      redact: [
+        'password',
+        '*.password',
+        'rwDsn',
+        'roDsn',
+        '*.rwDsn',
+        '*.roDsn',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+      ],
+      mixin: traceFields,
+    },
+    pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC !== '0' }),
+  );
+  const db = createPgDatabase({ ...config.postgres, max: Number(process.env.BENCH_PG_POOL_MAX ?? 10) }, logger);
+  await migrate(db.primary);
+  const deps = { db, reads: createReadRouter(db, logger), kv: createRedisStore(config.redis, logger) };
+  const app = await buildApp({ deps, lifecycle: createLifecycle(), logger });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  ready((app.server.address() as { port: number }).port);
+}
