@@ -146,7 +146,8 @@ export function toApiError(thrown: unknown): ApiError {
     const errors = error.validation.flatMap((v) => {
       const base = `${context}${v.instancePath ?? ''}`;
       const unknown = v.params?.additionalProperties;
-      if (Array.isArray(unknown)) return unknown.map((field) => ({ path: `${base}/${field}`, message: 'unknown field' }));
+      if (Array.isArray(unknown))
+        return unknown.map((field) => ({ path: `${base}/${field}`, message: 'unknown field' }));
       if (v.keyword === 'boolean' && v.schemaPath?.endsWith('/additionalProperties')) return [];
       return [{ path: base, message: v.message ?? 'is invalid' }];
     });

@@ -66,7 +66,10 @@ it('serves /hello on embedded defaults and keeps its data across restarts', asyn
   assert.equal(health.status, 200);
   assert.equal(health.body.checks.postgres_rw.kind, 'embedded');
   assert.equal(health.body.checks.redis.kind, 'memory');
-  assert.match(await (await fetch(`${adminUrl}/metrics`)).text(), /http_requests_total\{method="GET",route="\/hello",status_code="200"\} 1/);
+  assert.match(
+    await (await fetch(`${adminUrl}/metrics`)).text(),
+    /http_requests_total\{method="GET",route="\/hello",status_code="200"\} 1/,
+  );
   await stop(first);
 
   const second = npmStart();
@@ -76,6 +79,9 @@ it('serves /hello on embedded defaults and keeps its data across restarts', asyn
   const read = await call(again.url, 'GET', `/items/${created.body.id}`);
   assert.equal(read.status, 200);
   assert.equal(read.body.name, 'kept across restarts');
-  assert.ok(second.logs.some((l) => l.msg === 'schema up to date'), 'migrations are not applied twice');
+  assert.ok(
+    second.logs.some((l) => l.msg === 'schema up to date'),
+    'migrations are not applied twice',
+  );
   await stop(second);
 });

@@ -101,9 +101,7 @@ describe('a write and its event are one transaction', () => {
     assert.equal(response.body.code, 'internal');
     assert.ok(!response.text.includes('injected'), 'internal details are not sent to the client');
     assert.deepEqual(await counts(), before);
-    const rows = await withClient(pg.primary.dsn, (c) =>
-      c.query("SELECT 1 FROM items WHERE name LIKE 'fail-event%'"),
-    );
+    const rows = await withClient(pg.primary.dsn, (c) => c.query("SELECT 1 FROM items WHERE name LIKE 'fail-event%'"));
     assert.equal(rows.rowCount, 0);
   });
 

@@ -63,9 +63,13 @@ it('pages through every pre-existing item exactly once while others insert concu
     await Promise.all(writers);
   }
 
-  assert.ok(inserted > 0 && pages > 70, `the traversal overlapped concurrent inserts (${inserted} inserts, ${pages} pages)`);
+  assert.ok(
+    inserted > 0 && pages > 70,
+    `the traversal overlapped concurrent inserts (${inserted} inserts, ${pages} pages)`,
+  );
   assert.equal(new Set(seen).size, seen.length, 'no item appears twice');
-  for (let i = 1; i < seen.length; i++) assert.ok((seen[i] as number) < (seen[i - 1] as number), 'strictly newest first');
+  for (let i = 1; i < seen.length; i++)
+    assert.ok((seen[i] as number) < (seen[i - 1] as number), 'strictly newest first');
   const seenSet = new Set(seen);
   const missing = seeded.filter((id) => !seenSet.has(id));
   assert.deepEqual(missing, [], 'no pre-existing item is skipped');

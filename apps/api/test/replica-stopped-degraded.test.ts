@@ -21,7 +21,8 @@ after(async () => {
 
 it('serves reads from the primary while the replica is down, and reports degraded', async () => {
   const ids: number[] = [];
-  for (let i = 0; i < 5; i++) ids.push((await call(api.url, 'POST', '/items', { body: { name: `kept ${i}` } })).body.id);
+  for (let i = 0; i < 5; i++)
+    ids.push((await call(api.url, 'POST', '/items', { body: { name: `kept ${i}` } })).body.id);
   await pg.replica?.caughtUp();
   // Warm the replica pool so that stopping it also breaks pooled connections, not only new ones.
   assert.equal((await call(api.url, 'GET', '/items')).status, 200);

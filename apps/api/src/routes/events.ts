@@ -2,8 +2,8 @@
 import type { App } from '../app.ts';
 import { listEvents } from '../db/events.ts';
 import type { Dependencies } from '../dependencies.ts';
+import { checkedId } from '../ids.ts';
 import { EventList, LIMIT_DEFAULT, ListEventsQuery, problems } from '../schemas.ts';
-import { checkedId } from './items.ts';
 
 export function registerEventRoutes(app: App, deps: Pick<Dependencies, 'reads'>): void {
   app.get(

@@ -12,9 +12,7 @@ export const API_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
 
 /** The arguments of apps/api's `start` script (`node <args>`), so tests run what `npm start` and the image run. */
-export const START_ARGS: string[] = (
-  JSON.parse(readFileSync(`${API_DIR}package.json`, 'utf8')).scripts.start as string
-)
+export const START_ARGS: string[] = (JSON.parse(readFileSync(`${API_DIR}package.json`, 'utf8')).scripts.start as string)
   .split(/\s+/)
   .slice(1);
 
