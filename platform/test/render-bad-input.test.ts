@@ -13,6 +13,7 @@ import { loadInventory } from '@lumen/inventory';
 import {
   type Component,
   flowPolicies,
+  type KubeObject,
   PlatformError,
   platformModel,
   problemsOf,
@@ -70,7 +71,11 @@ describe('object validation beyond the schemas', () => {
     );
     assert.match(problemsOf({ ...deployment({}), status: {} })[0] ?? '', /unknown top-level fields status/);
     assert.match(
-      problemsOf({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', uid: '1' } })[0] ?? '',
+      problemsOf({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'x', uid: '1' } as KubeObject['metadata'],
+      })[0] ?? '',
       /unknown metadata fields uid/,
     );
     assert.match(
