@@ -52,7 +52,7 @@ if (process.env.BENCH_SERVER === 'bare') {
     {
       level: config.logLevel,
       base: { service: 'lumen-api' },
-      // Keep in step with main.ts (measured: each wildcard path costs about 3 µs per line).
+      // Keep in step with main.ts (redaction cost is part of what is measured; docs/telemetry.md).
       redact: [
         'password',
         '*.password',
