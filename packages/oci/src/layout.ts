@@ -159,7 +159,12 @@ export class Layout {
 
   /** A stream of a blob's bytes `start`..`end` inclusive (for chunked uploads). */
   openBlob(digest: string, start = 0, end?: number): Readable {
-    return createReadStream(this.blobPath(digest), end === undefined ? { start } : { start, end });
+    // 1 MiB reads: the 64 KiB default costs a measurable share of a push in per-chunk overhead.
+    const highWaterMark = 1024 * 1024;
+    return createReadStream(
+      this.blobPath(digest),
+      end === undefined ? { start, highWaterMark } : { start, end, highWaterMark },
+    );
   }
 
   /** Digests of every blob file present. */
