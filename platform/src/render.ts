@@ -78,7 +78,7 @@ function notYet(err: unknown, inv: Inventory): string | undefined {
   if (err instanceof InventoryError && err.code === InventoryErrorCode.notLocked) {
     const build = inv.images.filter((i) => i.origin === 'build').map((i) => i.name);
     if (build.some((name) => err.message.includes(`images.${name}`) || err.message.includes(`'${name}'`)))
-      return `${err.message} (unreleased: 'lumen release bump' pins it after CI pushed the first build)`;
+      return `unreleased (${err.message})`;
   }
   return undefined;
 }

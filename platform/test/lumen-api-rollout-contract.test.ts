@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { KEEP_ALIVE_TIMEOUT_MS } from '@lumen/api';
 import { loadInventory } from '@lumen/inventory';
 import { analysisTemplateName, type KubeObject, render } from '../src/index.ts';
 import { fixtureInventory } from './fixture-inventory.ts';
@@ -89,6 +90,15 @@ describe('lumen-api Rollout', () => {
     assert.match(db.spec.destination.transformation.templates.PG_RW_DSN.text, /lumen-db-rw\.cnpg-system/);
     assert.match(db.spec.destination.transformation.templates.PG_RO_DSN.text, /lumen-db-ro\.cnpg-system/);
     assert.ok(!api.manifests.some((o) => o.kind === 'Secret'));
+  });
+
+  it('Traefik closes idle upstream connections before lumen-api does (no 502 from a keep-alive race)', () => {
+    const transport = get('ServersTransport');
+    const idle = /^(\d+)s$/.exec(transport.spec.forwardingTimeouts.idleConnTimeout);
+    assert.ok(idle, transport.spec.forwardingTimeouts.idleConnTimeout);
+    assert.ok(Number(idle[1]) * 1000 < KEEP_ALIVE_TIMEOUT_MS, `${idle[1]} s vs ${KEEP_ALIVE_TIMEOUT_MS} ms`);
+    const weighted = get('TraefikService');
+    for (const s of weighted.spec.weighted.services) assert.equal(s.serversTransport, transport.metadata.name);
   });
 
   it('has an HPA on the Rollout, a PDB, and TLS from the Vault ClusterIssuer renewed 30 days early', () => {
