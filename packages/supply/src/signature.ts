@@ -1,4 +1,5 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   type Descriptor,
   digestHex,
@@ -58,7 +59,6 @@ function signatureConfig(layers: Descriptor[]): Buffer {
 async function uploadSmall(registry: Registry, repo: string, data: Buffer, signal?: AbortSignal): Promise<string> {
   const digest = digestOf(data);
   if (!(await registry.hasBlob(repo, digest, signal))) {
-    const { Readable } = await import('node:stream');
     await registry.uploadBlob(
       repo,
       digest,

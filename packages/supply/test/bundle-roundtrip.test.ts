@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { digestOf, type ImageIndex, MediaType, parseManifest, Registry } from '@lumen/oci';
 import { startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
@@ -62,7 +63,6 @@ describe('bundle create → verify → push → pull back', () => {
       version: '1.2.3+build.1',
     });
     for (const blob of [oci.config, oci.archive]) {
-      const { Readable } = await import('node:stream');
       await up.uploadBlob('charts/ocichart', digestOf(blob), blob.length, (s, e) =>
         Readable.from([blob.subarray(s, e + 1)]),
       );

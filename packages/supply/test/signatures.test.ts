@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, randomBytes, scryptSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,9 +225,7 @@ describe('keygen, sign and verify', () => {
   });
 
   it('loads a key encrypted by an independent secretbox implementation', async () => {
-    const { privateKey } = await import('node:crypto').then((c) =>
-      c.generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-    );
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const salt = randomBytes(32);
     const nonce = randomBytes(24);
     const pw = randomBytes(6).toString('hex');
