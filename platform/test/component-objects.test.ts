@@ -86,8 +86,8 @@ describe('every component renders valid objects with pinned airgap images', () =
           if (/^v?\d[\w.-]*@sha256:/.test(s)) assert.match(s, /@sha256:[a-f0-9]{64}$/, `${path} = ${s}`);
         }
         // Values that split registry/repository/tag: the tag always carries the digest of an image of this component.
-        for (const [path, s] of all.filter(([p]) => /^values\..*\.(tag|release)$/.test(p))) {
-          const digest = s.split('@')[1];
+        for (const [path, s] of all.filter(([p]) => /^values\..*\.(tag|release|digest)$/.test(p))) {
+          const digest = path.endsWith('.digest') ? s : s.split('@')[1];
           assert.ok(digest && c.images.some((n) => imageRef(inv, n).endsWith(`@${digest}`)), `${path} = ${s}`);
         }
       });

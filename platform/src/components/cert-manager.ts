@@ -13,8 +13,8 @@ const chartLabels = (name: string, component: string) => ({
 export function certManager(ctx: Context): Component {
   const img = (name: string) => {
     const p = ctx.imageParts(name);
-    // With `digest` set the chart renders repository@digest and ignores `tag`.
-    return { repository: p.repositoryWithRegistry, digest: p.digest };
+    // With `digest` set the chart renders [registry/]repository@digest and ignores `tag`.
+    return { registry: p.registry, repository: p.repository, digest: p.digest };
   };
   return {
     name: 'cert-manager',
@@ -25,6 +25,8 @@ export function certManager(ctx: Context): Component {
       chart: 'cert-manager',
       values: {
         crds: { enabled: true, keep: true },
+        // cert-manager ≥ 1.18 composes default image names from these; every image below is explicit anyway.
+        imageRegistry: ctx.site.registry,
         image: img('cert-manager-controller'),
         webhook: { image: img('cert-manager-webhook') },
         cainjector: { image: img('cert-manager-cainjector') },

@@ -14,14 +14,17 @@ export function tempo(ctx: Context): Component {
       chart: 'tempo',
       values: {
         tempo: {
-          repository: p.repositoryWithRegistry,
+          // registry and repository apart: the chart joins them (older charts without `registry` would
+          // fall back to docker.io, which the K3s mirror config rewrites to the airgap registry anyway).
+          registry: p.registry,
+          repository: p.repository,
           tag: p.tagAtDigest,
           receivers: {
             otlp: { protocols: { grpc: { endpoint: '0.0.0.0:4317' }, http: { endpoint: '0.0.0.0:4318' } } },
           },
           retention: '72h',
-          podLabels: { app: 'tempo', tier: 'observability' },
         },
+        podLabels: { app: 'tempo', tier: 'observability' },
         tempoQuery: { enabled: false },
         persistence: { enabled: true, size: '10Gi' },
       },
