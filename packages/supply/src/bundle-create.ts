@@ -1,6 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory } from '@lumen/inventory';
 import {
   type Descriptor,
@@ -71,6 +72,8 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
   const { progress, signal } = options;
   const concurrency = options.concurrency ?? 8;
   const transfer = limiter(concurrency);
+  const retries = options.access.retries ?? 4;
+  const retryBaseMs = options.access.retryBaseMs ?? 250;
   const pool = registryPool(options.access);
   const upstream = inv.images.filter((i) => i.origin === 'upstream' && i.source);
 
@@ -134,9 +137,25 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       if (have.state === 'corrupt')
         progress.note(`${item}: blob ${desc.digest} in the bundle is corrupt (${have.detail}): fetching again`);
       await transfer(async () => {
-        const source = await fetchIt();
-        source.on('data', (c: Buffer) => progress.advance(item, c.length));
-        await layout.writeBlobStream(desc.digest, source, desc.size);
+        // A connection lost in mid-body fails the stream (the request itself was already retried
+        // by the client): download the blob again, with the same backoff, before giving up.
+        for (let attempt = 0; ; attempt++) {
+          let got = 0;
+          try {
+            const source = await fetchIt();
+            source.on('data', (c: Buffer) => {
+              got += c.length;
+              progress.advance(item, c.length);
+            });
+            await layout.writeBlobStream(desc.digest, source, desc.size);
+            return;
+          } catch (err) {
+            progress.advance(item, -got);
+            const transient = err instanceof OciError && err.code === OciErrorCode.unreachable;
+            if (!transient || attempt >= retries || signal?.aborted) throw err;
+            await sleep(retryBaseMs * 2 ** attempt);
+          }
+        }
       });
       result.fetched++;
       result.bytesFetched += desc.size;

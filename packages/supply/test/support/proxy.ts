@@ -20,6 +20,10 @@ export interface RecordingProxy {
   cutPatchAfter(bytes: number): void;
   /** Drop the `n`-th PATCH from now before it reaches the registry (once): a cut between chunks. */
   dropPatch(n: number): void;
+  /** Cut the response of the next blob GET after `bytes` body bytes (once): a download lost mid-blob. */
+  cutBlobGetAfter(bytes: number): void;
+  /** Digest of the blob whose download was cut. */
+  cutBlob?: string;
   cuts: number;
   close(): Promise<void>;
 }
@@ -28,6 +32,7 @@ export async function startProxy(target: { host: string; port: number }): Promis
   const requests: Recorded[] = [];
   let cutAt: number | undefined;
   let dropIn: number | undefined;
+  let getCutAt: number | undefined;
   const sockets = new Set<Socket>();
   const proxy: RecordingProxy = {
     host: '',
@@ -38,6 +43,9 @@ export async function startProxy(target: { host: string; port: number }): Promis
     },
     dropPatch(n) {
       dropIn = n;
+    },
+    cutBlobGetAfter(bytes) {
+      getCutAt = bytes;
     },
     close: () =>
       new Promise((ok) => {
@@ -59,7 +67,28 @@ export async function startProxy(target: { host: string; port: number }): Promis
       (up) => {
         rec.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        const cut =
+          req.method === 'GET' && req.url?.includes('/blobs/sha256:') && up.statusCode === 200 ? getCutAt : undefined;
+        if (cut === undefined) {
+          up.pipe(res);
+          return;
+        }
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          // Armed until a body actually reaches `cut` bytes (small blobs pass untouched).
+          if (getCutAt !== undefined && sent + chunk.length >= cut) {
+            getCutAt = undefined;
+            res.write(chunk.subarray(0, cut - sent));
+            proxy.cuts++;
+            proxy.cutBlob = req.url?.split('/blobs/')[1];
+            up.destroy();
+            res.socket?.destroy();
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        up.on('end', () => res.end());
       },
     );
     upstream.on('error', () => res.destroy());
