@@ -109,8 +109,11 @@ export function isUnavailableError(error: unknown): boolean {
     if (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.has(code) || code.startsWith('08')) return true;
   }
   const message = error.message;
+  // Redis answers these while it cannot serve writes yet: a demoted master, a replica loading its dataset,
+  // a master without enough replicas. They pass once the failover or the load completes.
+  if (/^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|NOREPLICAS) /.test(message)) return true;
   if (
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Command timed out|Reached the max retries per request|Stream isn't writeable|All sentinels are unreachable|the database system is (starting up|shutting down)|terminating connection/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection is closed|Command timed out|Reached the max retries per request|Stream isn't writeable|All sentinels are unreachable|the database system is (starting up|shutting down)|terminating connection/i.test(
       message,
     )
   ) {
