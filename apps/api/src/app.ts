@@ -97,7 +97,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const routes: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
+    const segments = route.url
+      .split('/')
+      .map((s) => (s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const pattern = new RegExp(`^${segments.join('/')}/?$`);
     for (const method of methods) routes.push({ method, pattern });
   });
 
@@ -108,7 +111,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
     observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info(
+    // Probes arrive every few seconds from every kubelet: keep them out of the info-level access log.
+    const level = route === '/livez' || route === '/readyz' ? 'debug' : 'info';
+    request.log[level](
       { method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );

@@ -211,6 +211,7 @@ const cases = (): Case[] => [
     code: 'validation_failed',
   },
   { name: 'unknown route', method: 'GET', path: '/nope', status: 404, code: 'not_found' },
+  { name: 'unknown route resembling one', method: 'PUT', path: '/openapi-json', status: 404, code: 'not_found' },
   {
     name: 'unknown nested route',
     method: 'POST',
