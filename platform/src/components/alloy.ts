@@ -95,7 +95,8 @@ export function alloy(ctx: Context): Component {
   return {
     name: 'alloy',
     namespace: 'alloy',
-    podSecurity: 'restricted',
+    // baseline: Alloy runs as root by default (it needs no host access here: logs come through the API).
+    podSecurity: 'baseline',
     summary: 'Grafana Alloy DaemonSet: pod logs → Loki (JSON parsed, trace_id kept), OTLP traces → Tempo',
     helm: {
       chart: 'alloy',

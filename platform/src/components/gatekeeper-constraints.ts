@@ -10,7 +10,7 @@ export function gatekeeperConstraints(ctx: Context): Component {
   return {
     name: 'gatekeeper-constraints',
     namespace: ns,
-    podSecurity: 'restricted',
+    podSecurity: 'baseline',
     summary: 'Gatekeeper Constraints for Pods and every pod-template kind (Rollouts included)',
     providesCrds: [],
     objects: constraints({ registry: ctx.site.registry }).map(plain),

@@ -16,7 +16,7 @@ export function gatekeeperTemplates(_ctx: Context): Component {
   return {
     name: 'gatekeeper-templates',
     namespace: ns,
-    podSecurity: 'restricted',
+    podSecurity: 'baseline',
     summary:
       'Gatekeeper ConstraintTemplates (CEL): airgap registry only, tagged and not :latest, requests+limits, labels app+tier',
     providesCrds: crdsOfConstraintTemplates(objects),

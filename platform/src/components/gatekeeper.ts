@@ -14,7 +14,9 @@ export function gatekeeper(ctx: Context): Component {
   return {
     name: 'gatekeeper',
     namespace: ns,
-    podSecurity: 'restricted',
+    // baseline, not restricted: not every chart version sets a seccomp profile on its pods, and a refused
+    // admission controller would block nothing. Pod Security forbids privileged/host access all the same.
+    podSecurity: 'baseline',
     summary: 'OPA Gatekeeper admission controller and audit (CEL engine enabled)',
     helm: {
       chart: 'gatekeeper',

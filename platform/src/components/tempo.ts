@@ -8,7 +8,8 @@ export function tempo(ctx: Context): Component {
   return {
     name: 'tempo',
     namespace: 'tempo',
-    podSecurity: 'restricted',
+    // baseline: the chart does not promise a seccomp profile or a non-root user (restricted would refuse the pod).
+    podSecurity: 'baseline',
     summary: 'Tempo single binary: OTLP traces from Alloy',
     helm: {
       chart: 'tempo',

@@ -9,7 +9,8 @@ export function vaultSecretsOperator(ctx: Context): Component {
   return {
     name: 'vault-secrets-operator',
     namespace: vsoNamespace,
-    podSecurity: 'restricted',
+    // baseline: the chart does not promise a seccomp profile on every container (restricted would refuse the pod).
+    podSecurity: 'baseline',
     summary: 'Vault Secrets Operator: VaultConnection/VaultAuth/VaultStaticSecret → Kubernetes Secrets',
     helm: {
       chart: 'vault-secrets-operator',
