@@ -5,14 +5,15 @@
  * - GET /hello vs a bare node:http + ioredis server doing the same INCR        (goal ≥ 0.8×)
  * - keyed POST /items (a new Idempotency-Key per request) vs direct single-row INSERTs through pg at the same
  *   concurrency and pool size                                                  (goal ≥ 0.5×)
- * - knobs: ioredis enableAutoPipelining (on the bare server), PG pool size, log level, unkeyed POST (the cost of
- *   idempotency itself).
+ * - knobs: ioredis enableAutoPipelining (on the bare server), PG pool size, log level, tracing on (OTLP export to
+ *   a local sink), unkeyed POST (the cost of idempotency itself).
  *
  * Prints req/s, p50 and p99 latency and the ratios. `BENCH_SECONDS` (default 5) per scenario, `BENCH_CONNECTIONS`
  * (default 32). Numbers depend on the machine: compare ratios, not absolutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startPostgres, startRedis } from '@lumen/testkit';
@@ -50,8 +51,8 @@ const env = {
 const rows: { name: string; result: LoadResult; baseline?: string; goal?: number }[] = [];
 
 try {
-  const server = async (extra: Record<string, string>, fn: (url: string) => Promise<void>) => {
-    const child = spawn(process.execPath, ['bench/server.ts'], {
+  const server = async (extra: Record<string, string>, fn: (url: string) => Promise<void>, flags: string[] = []) => {
+    const child = spawn(process.execPath, [...flags, 'bench/server.ts'], {
       cwd: apiDir,
       env: { ...env, ...extra },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -102,6 +103,18 @@ try {
       baseline: rows[0]?.name,
     });
   });
+  // Tracing on, exporting to an OTLP/HTTP sink that discards (the cost of spans and export, not of a collector).
+  const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as { port: number }).port}` };
+  await server(
+    { BENCH_SERVER: 'api', ...otlp },
+    async (url) => {
+      rows.push({ name: 'knob: lumen-api GET /hello, tracing on', result: await hello(url), baseline: rows[0]?.name });
+    },
+    ['--import', './src/telemetry.ts'],
+  );
+  sink.close();
 
   const insertName = 'baseline: pg single-row INSERT (pool 10)';
   rows.push({ name: insertName, result: await inserts(10) });
