@@ -5,7 +5,8 @@
  *   with the knobs the bench varies: `BENCH_PG_POOL_MAX`, `LOG_LEVEL` (logs go to /dev/null: the cost of
  *   serializing and writing them is measured, not a terminal's).
  * Prints `{"port":N}` on stdout once listening. Env: PG_RW_DSN, REDIS_ADDR, REDIS_PASSWORD,
- * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining).
+ * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining, as lumen-api's kv/redis.ts sets it),
+ * BENCH_LOG_SYNC=0 (api only: asynchronous log writes).
  */
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
