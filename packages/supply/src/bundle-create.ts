@@ -95,9 +95,12 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
         );
         return { img, ref, registry, ...r, platforms: all, digest: r.upstreamDigest, bytes: r.upstreamBytes };
       }
+      const upstream = img.upstreamDigest
+        ? ` (upstream index ${r.upstreamDigest}, locked from ${img.upstreamDigest})`
+        : '';
       throw new SupplyError(
         SupplyErrorCode.lockMismatch,
-        `image ${img.name}: ${img.source}:${img.tag} now resolves to ${r.digest}, lock.yaml pins ${img.digest} (the tag moved upstream: review and run 'lumen inventory lock')`,
+        `image ${img.name}: ${img.source}:${img.tag} now resolves to ${r.digest}${upstream}, lock.yaml pins ${img.digest} (the tag moved upstream: review and run 'lumen inventory lock')`,
       );
     }
     return { img, ref, registry, platforms, ...r };

@@ -50,7 +50,11 @@ export async function lockInventory(inv: Inventory, options: LockOptions): Promi
     const ref = parseReference(img.source as string);
     const r = await resolveImage(pool(ref.registry), ref.repository, img.tag, img.platforms, signal);
     const previous = inv.lock.images[img.name]?.digest;
-    lock.images[img.name] = { tag: img.tag, digest: r.digest };
+    lock.images[img.name] = {
+      tag: img.tag,
+      digest: r.digest,
+      ...(r.upstreamDigest !== r.digest ? { upstreamDigest: r.upstreamDigest } : {}),
+    };
     changes.push({
       kind: 'image',
       name: img.name,

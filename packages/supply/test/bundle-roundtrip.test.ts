@@ -96,7 +96,9 @@ describe('bundle create → verify → push → pull back', () => {
     assert.equal(r.code, 0, r.stderr);
     const lock = parse(readFileSync(join(invDir, 'lock.yaml'), 'utf8'));
     assert.notEqual(lock.images.app.digest, app.digest, 'app index is filtered to 2 of 4 entries');
+    assert.equal(lock.images.app.upstreamDigest, app.digest, 'the upstream index is recorded next to the filtered one');
     assert.equal(lock.images.cli.digest, cli.digest);
+    assert.equal(lock.images.cli.upstreamDigest, undefined);
     assert.equal(lock.images.app.tag, '1.0');
     assert.match(lock.charts.demo.digest, /^sha256:[a-f0-9]{64}$/);
     const json = JSON.parse(r.stdout);
