@@ -21,12 +21,6 @@
  * to stdout for Alloy).
  */
 import { register } from 'node:module';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { createAddHookMessageChannel } from 'import-in-the-middle';
 
 /** Paths never traced (exact, or with this prefix when ending in `/`). */
 export const UNTRACED_PATHS = ['/livez', '/readyz', '/metrics', '/favicon.ico', '/debug/pprof/'];
@@ -45,6 +39,16 @@ function untraced(url: string | undefined): boolean {
 }
 
 if (tracingEnabled(process.env)) {
+  // Imported only when tracing is on: with it off, not even the SDK's modules are loaded.
+  const [{ FastifyOtelInstrumentation }, { HttpInstrumentation }, { IORedisInstrumentation }, { PgInstrumentation }] =
+    await Promise.all([
+      import('@fastify/otel'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-ioredis'),
+      import('@opentelemetry/instrumentation-pg'),
+    ]);
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
