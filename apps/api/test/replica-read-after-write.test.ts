@@ -12,8 +12,8 @@ let pg: PgCluster;
 let api: RunningApi;
 
 before(async () => {
-  // Only the replica applies it (it is a recovery setting); 400 ms is well within the 5 s lag bound.
-  pg = await startPostgres({ replica: true, settings: { recovery_min_apply_delay: '400ms' } });
+  // Only the replica applies it (it is a recovery setting); 1 s is well within the 5 s lag bound.
+  pg = await startPostgres({ replica: true, settings: { recovery_min_apply_delay: '1s' } });
   api = await startApi({ PG_RW_DSN: pg.primary.dsn, PG_RO_DSN: pg.replica?.dsn });
   await pg.replica?.caughtUp();
   await api.deps.reads.probe();
