@@ -51,9 +51,19 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
   const home = new Map<string, Promise<string>>();
   const sig = signal ? { signal } : {};
 
+  /** A repository seen holding each blob (found by HEAD), to mount from when another lacks it. */
+  const seenIn = new Map<string, string>();
+
   const ensureBlob = async (item: PushedItem, repo: string, d: Descriptor): Promise<void> => {
     if (await registry.hasBlob(repo, d.digest, signal)) {
+      seenIn.set(d.digest, repo);
       item.skipped++;
+      return;
+    }
+    // Already in another repository of the registry (an earlier push of an image sharing layers).
+    const holder = seenIn.get(d.digest);
+    if (holder !== undefined && holder !== repo && (await registry.mountBlob(repo, d.digest, holder, signal))) {
+      item.mounted++;
       return;
     }
     const pending = home.get(d.digest);
