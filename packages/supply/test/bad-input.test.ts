@@ -4,7 +4,7 @@
  * nothing half-written behind (no bundle directory, no temporary files, lock.yaml unchanged).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,9 +112,24 @@ describe('bad input and unreachable registries', () => {
   });
 
   it('an unreachable registry in bundle push and sign: exit 3, one line', async () => {
-    const push = await lumen(['bundle', 'push', join(work, 'nothing-here'), '--registry', dead, '--plain-http'], quick);
-    assert.equal(push.code, 4, 'no bundle there: a local error first');
-    oneLine(push.stderr);
+    const missing = await lumen(
+      ['bundle', 'push', join(work, 'nothing-here'), '--registry', dead, '--plain-http'],
+      quick,
+    );
+    assert.equal(missing.code, 4, 'no bundle there: a local error first');
+    oneLine(missing.stderr);
+    // An empty but valid bundle, pushed to a registry nobody listens on.
+    const empty = join(work, 'empty-bundle');
+    mkdirSync(join(empty, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(empty, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(empty, 'index.json'), '{"schemaVersion":2,"manifests":[]}');
+    writeFileSync(
+      join(empty, 'lumen-bundle.json'),
+      '{"bundleVersion":1,"created":"2026-01-01T00:00:00Z","images":[],"charts":[],"files":[],"blobs":{}}',
+    );
+    const push = await lumen(['bundle', 'push', empty, '--registry', dead, '--plain-http'], quick);
+    assert.equal(push.code, 3);
+    assert.match(oneLine(push.stderr), /ECONNREFUSED/);
     const keyDir = join(work, 'keys');
     assert.equal((await lumen(['keygen', '--out', keyDir])).code, 0);
     const sign = await lumen(
