@@ -60,6 +60,8 @@ export interface CreateResult {
   reused: number;
   bytesFetched: number;
   bytesTotal: number;
+  /** Blobs of earlier runs no longer referenced, removed. */
+  pruned: number;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     reused: 0,
     bytesFetched: 0,
     bytesTotal: 0,
+    pruned: 0,
   };
   const blobs: Record<string, number> = {};
   /** Bytes fetched per image/chart, for its progress line (shared blobs count for the first). */
@@ -343,6 +346,14 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
     );
     await rm(join(options.out, '.lumen-tmp'), { recursive: true, force: true });
+    // Blobs of earlier runs that this bundle no longer references (an image upgraded, a platform
+    // dropped) would only make the bundle heavier to carry across the gap.
+    for (const digest of await layout.listBlobs()) {
+      if (blobs[digest] === undefined) {
+        await rm(layout.blobPath(digest), { force: true });
+        result.pruned++;
+      }
+    }
     return result;
   } catch (err) {
     // Nothing half-written stays: blobs are whole by construction; a new directory with no blob goes.

@@ -149,7 +149,7 @@ ${exitCodes}`,
       progress,
     });
     progress.finish(
-      `bundle ${values.out}: ${result.images} images, ${result.charts} charts, ${result.files} files, ${result.blobs} blobs (${formatBytes(result.bytesTotal)}); fetched ${result.fetched} (${formatBytes(result.bytesFetched)}), reused ${result.reused}`,
+      `bundle ${values.out}: ${result.images} images, ${result.charts} charts, ${result.files} files, ${result.blobs} blobs (${formatBytes(result.bytesTotal)}); fetched ${result.fetched} (${formatBytes(result.bytesFetched)}), reused ${result.reused}${result.pruned ? `, pruned ${result.pruned} unreferenced` : ''}`,
     );
     if (values.json) printJson({ bundle: resolve(values.out), ...result });
     return 0;

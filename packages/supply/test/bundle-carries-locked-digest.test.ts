@@ -4,7 +4,7 @@
  * attestation) when the lock pins the upstream digest, and nothing when the tag moved.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -105,6 +105,31 @@ describe('bundle create carries what the lock pins', () => {
       /^lumen: image multi: .* now resolves to sha256:[a-f0-9]{64}, lock\.yaml pins sha256:c{64} \(the tag moved upstream/m,
     );
     assert.equal(existsSync(out), false);
+  });
+
+  it('re-running into a bundle with fewer platforms keeps the shared blobs and prunes the rest', async () => {
+    pin(multi.digest);
+    const out = join(work, 'full');
+    const r = await lumen([
+      'bundle',
+      'create',
+      '--out',
+      out,
+      '--inventory',
+      inventory,
+      '--plain-http-registry',
+      upstream.host,
+      '--platform',
+      'linux/amd64',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.ok(result.reused > 0 && result.fetched === 0, 'everything was already there');
+    assert.ok(result.pruned > 0);
+    const present = new Set(readdirSync(join(out, 'blobs', 'sha256')).map((h) => `sha256:${h}`));
+    for (const d of multi.platforms['linux/s390x']?.blobs ?? []) assert.equal(present.has(d), false, `${d} pruned`);
+    assert.equal((await lumen(['bundle', 'verify', out, '--no-inventory'])).code, 0);
   });
 
   it('--platform overrides the inventory; bundle verify then reports the difference from the lock', async () => {
