@@ -47,50 +47,43 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
   const transfer = limiter(concurrency);
   const { layout, manifest } = await readBundle(dir);
   await registry.ping(signal);
-  /** Where each blob was first uploaded in this run, to mount it elsewhere instead of re-sending. */
-  const home = new Map<string, Promise<string>>();
   const sig = signal ? { signal } : {};
+  /** A repository known to hold each blob (found by HEAD or uploaded there), to mount from. */
+  const holderOf = new Map<string, string>();
+  /**
+   * Work on one digest is serialized (different digests run in parallel): the second image that
+   * needs a shared layer then finds it in the first one's repository and mounts it.
+   */
+  const chains = new Map<string, Promise<unknown>>();
 
-  /** A repository seen holding each blob (found by HEAD), to mount from when another lacks it. */
-  const seenIn = new Map<string, string>();
+  const ensureBlob = (item: PushedItem, repo: string, d: Descriptor): Promise<void> => {
+    const run = (chains.get(d.digest) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => ensureBlobNow(item, repo, d));
+    chains.set(d.digest, run);
+    return run;
+  };
 
-  const ensureBlob = async (item: PushedItem, repo: string, d: Descriptor): Promise<void> => {
+  const ensureBlobNow = async (item: PushedItem, repo: string, d: Descriptor): Promise<void> => {
     if (await registry.hasBlob(repo, d.digest, signal)) {
-      seenIn.set(d.digest, repo);
+      holderOf.set(d.digest, repo);
       item.skipped++;
       return;
     }
-    // Already in another repository of the registry (an earlier push of an image sharing layers).
-    const holder = seenIn.get(d.digest);
+    const holder = holderOf.get(d.digest);
     if (holder !== undefined && holder !== repo && (await registry.mountBlob(repo, d.digest, holder, signal))) {
       item.mounted++;
       return;
     }
-    const pending = home.get(d.digest);
-    if (pending) {
-      const from = await pending.catch(() => undefined);
-      if (from === repo) {
-        item.skipped++;
-        return;
-      }
-      if (from !== undefined && (await registry.mountBlob(repo, d.digest, from, signal))) {
-        item.mounted++;
-        return;
-      }
-    }
     progress.expect(d.size);
-    const upload = (async () => {
-      const r = await transfer(() =>
-        registry.uploadBlob(repo, d.digest, d.size, (start, end) => layout.openBlob(d.digest, start, end), {
-          ...sig,
-          onProgress: (n) => progress.advance(`${item.kind} ${item.name}`, n),
-        }),
-      );
-      item.resumes += r.resumes;
-      return repo;
-    })();
-    if (!pending) home.set(d.digest, upload);
-    await upload;
+    const r = await transfer(() =>
+      registry.uploadBlob(repo, d.digest, d.size, (start, end) => layout.openBlob(d.digest, start, end), {
+        ...sig,
+        onProgress: (n) => progress.advance(`${item.kind} ${item.name}`, n),
+      }),
+    );
+    holderOf.set(d.digest, repo);
+    item.resumes += r.resumes;
     item.uploaded++;
     item.bytes += d.size;
   };

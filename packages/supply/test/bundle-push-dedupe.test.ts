@@ -81,16 +81,7 @@ describe('bundle push deduplicates across repositories', () => {
 
   it('a later bundle adding an image mounts the shared layer from the registry instead of uploading it', async () => {
     proxy.requests.length = 0;
-    const r = await lumen([
-      'bundle',
-      'push',
-      join(work, 'v2-bundle'),
-      '--inventory',
-      join(work, 'v2'),
-      '--concurrency',
-      '1',
-      '--json',
-    ]);
+    const r = await lumen(['bundle', 'push', join(work, 'v2-bundle'), '--inventory', join(work, 'v2'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
       uploaded(proxy).filter((d) => d === digestOf(shared)),
