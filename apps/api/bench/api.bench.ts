@@ -122,6 +122,17 @@ try {
     },
     ['--import', './src/telemetry.ts'],
   );
+  await server(
+    { BENCH_SERVER: 'api', ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    async (url) => {
+      rows.push({
+        name: 'knob: GET /hello, tracing on, 10% sampled',
+        result: await hello(url),
+        baseline: rows[0]?.name,
+      });
+    },
+    ['--import', './src/telemetry.ts'],
+  );
   sink.close();
 
   const insertName = 'baseline: pg single-row INSERT (pool 10)';
