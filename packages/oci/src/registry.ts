@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher, interceptors, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import { basicAuthorization, type Challenge, type Credentials, causeOf, fetchToken, parseChallenge } from './auth.ts';
 import { DigestCheck, digestOf, isDigest } from './digest.ts';
 import { OciError, OciErrorCode } from './errors.ts';
@@ -31,9 +31,18 @@ export interface RegistryOptions {
  * are redirected to storage backends (S3, CDNs) by Docker Hub, ghcr and quay; undici drops the
  * Authorization header when a redirect leaves the origin.
  */
-const sharedDispatcher: Dispatcher = new Agent({ connections: 32, keepAliveTimeout: 10_000 }).compose(
-  interceptors.redirect({ maxRedirections: 5 }),
-);
+let client: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | undefined;
+
+/** undici, loaded on first use (≈ 0.1 s of start-up that commands without network never pay). */
+function undici(): Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> {
+  client ??= import('undici').then((u) => ({
+    request: u.request,
+    dispatcher: new u.Agent({ connections: 32, keepAliveTimeout: 10_000 }).compose(
+      u.interceptors.redirect({ maxRedirections: 5 }),
+    ),
+  }));
+  return client;
+}
 
 /** An HTTP answer: status, headers and a Node stream body. */
 export interface Answer {
@@ -50,12 +59,13 @@ export async function httpRequest(
   url: string,
   init: { method: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal | undefined },
 ): Promise<Answer> {
-  const res = await undiciRequest(url, {
+  const { request, dispatcher } = await undici();
+  const res = await request(url, {
     method: init.method as Dispatcher.HttpMethod,
     headers: init.headers ?? {},
     body: (init.body ?? null) as Dispatcher.DispatchOptions['body'],
     signal: init.signal ?? null,
-    dispatcher: sharedDispatcher,
+    dispatcher,
   });
   const body = res.body;
   return {

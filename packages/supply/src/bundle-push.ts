@@ -93,7 +93,8 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
     const bytes = await layout.readBlob(digest);
     const { mediaType, manifest: m } = parseManifest(bytes);
     if (isIndexType(mediaType)) {
-      for (const child of referencedDescriptors(m)) await pushTree(item, repo, child.digest, child.digest);
+      // Platforms in parallel (the transfer limiter bounds the uploads); the index waits for all.
+      await Promise.all(referencedDescriptors(m).map((child) => pushTree(item, repo, child.digest, child.digest)));
     } else {
       const blobs = referencedDescriptors(m).filter((d) => !d.urls?.length);
       // The shared limiter bounds uploads; HEADs and mounts of one manifest all go at once.
