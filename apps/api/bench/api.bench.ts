@@ -104,9 +104,9 @@ try {
       baseline: rows[0]?.name,
     });
   });
-  await server({ BENCH_SERVER: 'api', BENCH_LOG_SYNC: '0' }, async (url) => {
+  await server({ BENCH_SERVER: 'api', BENCH_LOG_SYNC: '1' }, async (url) => {
     rows.push({
-      name: 'knob: lumen-api GET /hello, async log writes',
+      name: 'knob: lumen-api GET /hello, synchronous log writes',
       result: await hello(url),
       baseline: rows[0]?.name,
     });

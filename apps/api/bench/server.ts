@@ -6,7 +6,7 @@
  *   serializing and writing them is measured, not a terminal's).
  * Prints `{"port":N}` on stdout once listening. Env: PG_RW_DSN, REDIS_ADDR, REDIS_PASSWORD,
  * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining, as lumen-api's kv/redis.ts sets it),
- * BENCH_LOG_SYNC=0 (api only: asynchronous log writes).
+ * BENCH_LOG_SYNC=1 (api only: synchronous log writes; main.ts writes asynchronously).
  */
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
@@ -67,7 +67,7 @@ if (process.env.BENCH_SERVER === 'bare') {
       ],
       mixin: traceFields,
     },
-    pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC !== '0' }),
+    pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC === '1' }),
   );
   const db = createPgDatabase({ ...config.postgres, max: Number(process.env.BENCH_PG_POOL_MAX ?? 10) }, logger);
   await migrate(db.primary);
