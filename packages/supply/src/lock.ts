@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Inventory, Lock } from '@lumen/inventory';
 import { digestOf, parseReference } from '@lumen/oci';
-import { stringify } from 'yaml';
+import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { fetchClassicChart, fetchOciChart } from './charts.ts';
 import { mapLimit } from './concurrency.ts';
 import { download } from './download.ts';
@@ -103,17 +103,8 @@ export async function lockInventory(inv: Inventory, options: LockOptions): Promi
   // Drop lock entries of names no longer in the inventory (the loader would refuse them as stale).
   const names = new Set(inv.images.map((i) => i.name));
   for (const name of Object.keys(lock.images)) if (!names.has(name)) delete lock.images[name];
-  const sorted = (r: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
-  const text = `# Pinned digests, written by 'lumen inventory lock' (images: the index digest lumen carries,\n# i.e. the upstream index filtered to the inventory's platforms; charts: SHA-256 of the chart\n# archive; files: SHA-256 of the bytes). Do not edit by hand.\n${stringify(
-    {
-      lockVersion: 1,
-      images: sorted(lock.images),
-      charts: sorted(lock.charts),
-      files: sorted(lock.files),
-    },
-  )}`;
   const file = join(inv.dir, 'lock.yaml');
+  const text = renderLock(await readFile(file, 'utf8').catch(() => undefined), lock);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, text);
@@ -123,4 +114,53 @@ export async function lockInventory(inv: Inventory, options: LockOptions): Promi
     throw new SupplyError(SupplyErrorCode.io, `cannot write ${file}: ${(err as Error).message}`);
   }
   return changes.sort((a, b) => `${a.kind}${a.name}`.localeCompare(`${b.kind}${b.name}`));
+}
+
+/**
+ * The new lock.yaml text. An existing file is updated in place (yaml's Document API), so the
+ * comments people wrote above entries (where a digest came from, why a version is held back)
+ * survive a re-lock; entries are replaced, added and removed, never reformatted.
+ */
+export function renderLock(existing: string | undefined, lock: Lock): string {
+  const sections = ['images', 'charts', 'files'] as const;
+  const doc = existing !== undefined ? parseDocument(existing) : undefined;
+  if (!doc || doc.errors.length > 0 || !isMap(doc.contents)) {
+    const sorted = (r: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(r).sort(([x], [y]) => x.localeCompare(y)));
+    return `# Pinned digests, written by 'lumen inventory lock' (images: the index digest lumen carries,\n# i.e. the upstream index filtered to the inventory's platforms, with upstreamDigest next to it;\n# charts: SHA-256 of the chart archive; files: SHA-256 of the bytes).\n${stringify(
+      {
+        lockVersion: 1,
+        images: sorted(lock.images),
+        charts: sorted(lock.charts),
+        files: sorted(lock.files),
+      },
+    )}`;
+  }
+  doc.set('lockVersion', 1);
+  for (const section of sections) {
+    const entries = lock[section] as Record<string, Record<string, string>>;
+    const node = doc.get(section, true);
+    if (!isMap(node)) {
+      doc.set(section, doc.createNode(entries));
+      continue;
+    }
+    for (const item of [...node.items]) {
+      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+      if (!(key in entries)) node.delete(key);
+    }
+    for (const [name, value] of Object.entries(entries)) {
+      const current = node.get(name, true);
+      if (isMap(current)) {
+        // Keep the entry's node (and its flow/block style and comments); replace its fields.
+        for (const item of [...current.items]) {
+          const k = isScalar(item.key) ? String(item.key.value) : String(item.key);
+          if (!(k in value)) current.delete(k);
+        }
+        for (const [k, v] of Object.entries(value)) current.set(k, v);
+      } else {
+        node.set(name, doc.createNode(value));
+      }
+    }
+  }
+  return doc.toString();
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -89,6 +89,11 @@ describe('bundle create → verify → push → pull back', () => {
   });
 
   it('inventory lock pins the filtered index digest, and the upstream digest when nothing is filtered', async () => {
+    // A hand-written entry with a comment: the re-lock replaces the digest and keeps the comment.
+    writeFileSync(
+      join(invDir, 'lock.yaml'),
+      `lockVersion: 1\nimages:\n  # held at 1.0 until the vendor fixes CVE-0000\n  app: { tag: "1.0", digest: sha256:${'0'.repeat(64)} }\n`,
+    );
     const r = await lumen(
       ['inventory', 'lock', '--inventory', invDir, '--plain-http-registry', upstream.host, '--json'],
       env,
@@ -97,6 +102,10 @@ describe('bundle create → verify → push → pull back', () => {
     const lock = parse(readFileSync(join(invDir, 'lock.yaml'), 'utf8'));
     assert.notEqual(lock.images.app.digest, app.digest, 'app index is filtered to 2 of 4 entries');
     assert.equal(lock.images.app.upstreamDigest, app.digest, 'the upstream index is recorded next to the filtered one');
+    assert.match(
+      readFileSync(join(invDir, 'lock.yaml'), 'utf8'),
+      /# held at 1\.0 until the vendor fixes CVE-0000\n\s+app:/,
+    );
     assert.equal(lock.images.cli.digest, cli.digest);
     assert.equal(lock.images.cli.upstreamDigest, undefined);
     assert.equal(lock.images.app.tag, '1.0');
