@@ -357,7 +357,7 @@ export class Registry {
     }
     let offset = 0;
     let failures = 0;
-    const result: UploadResult = { bytesSent: 0, resumes: 0 };
+    const result: UploadResult = { bytesSent: 0, resumes: size <= this.chunkSize ? 1 : 0 };
     while (offset < size) {
       const end = Math.min(offset + this.chunkSize, size) - 1;
       const length = end - offset + 1;
