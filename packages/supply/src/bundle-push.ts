@@ -1,6 +1,7 @@
 import { type Descriptor, isIndexType, parseManifest, type Registry, referencedDescriptors } from '@lumen/oci';
 import { readBundle } from './bundle.ts';
 import { limiter, mapLimit } from './concurrency.ts';
+import { SupplyError, SupplyErrorCode } from './errors.ts';
 import { formatBytes, type Progress } from './progress.ts';
 
 /** Options of {@link pushBundle}. */
@@ -46,6 +47,21 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
   const concurrency = options.concurrency ?? 8;
   const transfer = limiter(concurrency);
   const { layout, manifest } = await readBundle(dir);
+  // Fail before the first byte leaves when a blob is missing or truncated (a stat each; the
+  // registry checks every digest on upload anyway): no half-pushed bundle.
+  const broken: string[] = [];
+  await mapLimit(Object.entries(manifest.blobs), 16, async ([digest, size]) => {
+    const have = await layout.blobSize(digest);
+    if (have !== size)
+      broken.push(`blob ${digest} ${have === undefined ? 'is missing' : `has ${have} bytes, expected ${size}`}`);
+  });
+  if (broken.length > 0) {
+    throw new SupplyError(
+      SupplyErrorCode.bundleCorrupt,
+      `bundle ${dir} is incomplete: ${broken.sort()[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more)` : ''}; run 'lumen bundle verify'`,
+      { issues: broken },
+    );
+  }
   await registry.ping(signal);
   const sig = signal ? { signal } : {};
   /** A repository known to hold each blob (found by HEAD or uploaded there), to mount from. */

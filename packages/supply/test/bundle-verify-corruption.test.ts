@@ -70,6 +70,15 @@ describe('bundle verify', () => {
     } finally {
       renameSync(`${file}.away`, file);
     }
+    // bundle push refuses the incomplete bundle before sending anything.
+    renameSync(file, `${file}.away`);
+    try {
+      const push = await lumen(['bundle', 'push', fx.bundle, '--registry', '127.0.0.1:1', '--plain-http']);
+      assert.equal(push.code, 1);
+      assert.match(push.stderr, new RegExp(`^lumen: bundle .* is incomplete: blob ${layer} is missing`, 'm'));
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
     truncateSync(file, 100);
     try {
       const r = await lumen(['bundle', 'verify', fx.bundle, '--no-inventory', '--json']);
