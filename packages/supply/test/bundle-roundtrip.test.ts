@@ -122,6 +122,16 @@ describe('bundle create → verify → push → pull back', () => {
     );
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
+    // Not a terminal: one line per image, chart and file, then the summary.
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(':')[0]).sort(),
+      [`bundle ${bundle.split(':')[0]}`, 'chart demo', 'chart ocichart', 'file k3s', 'image app', 'image cli'].sort(),
+    );
+    assert.match(
+      lines.at(-1) ?? '',
+      /^bundle .*: 2 images, 2 charts, 1 files, \d+ blobs \(.*\); fetched \d+ .* in [\d.]+ s$/,
+    );
     assert.equal(result.images, 2);
     assert.equal(result.charts, 2);
     assert.equal(result.files, 1);
