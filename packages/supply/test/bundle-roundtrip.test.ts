@@ -282,6 +282,36 @@ describe('bundle create → verify → push → pull back', () => {
     const lock = parse(readFileSync(join(invDir, 'lock.yaml'), 'utf8'));
     assert.equal((await reg.getManifest('library/app', '1.0')).digest, lock.images.app.digest);
   });
+
+  it('bundle create reads from a registry behind basic auth with credentials from REGISTRY_AUTH_FILE', async () => {
+    const inv = writeInventory(join(work, 'inventory-auth'), {
+      registry: airgap.host,
+      images: [
+        { name: 'app', source: `${locked.host}/library/app`, tag: '1.0', platforms: ['linux/amd64', 'linux/arm64'] },
+      ],
+      charts: [{ name: 'ocichart', repo: `oci://${locked.host}/charts`, chart: 'ocichart', version: '1.2.3+build.1' }],
+    });
+    const authFile = join(work, 'auth.json');
+    writeFileSync(
+      authFile,
+      JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`ci:${password}`).toString('base64') } } }),
+    );
+    const denied = await lumen(['inventory', 'lock', '--inventory', inv, '--plain-http-registry', locked.host]);
+    assert.equal(denied.code, 3);
+    assert.match(denied.stderr, /requires credentials/);
+    const auth = { REGISTRY_AUTH_FILE: authFile };
+    const lock = await lumen(['inventory', 'lock', '--inventory', inv, '--plain-http-registry', locked.host], auth);
+    assert.equal(lock.code, 0, lock.stderr);
+    const out = join(work, 'bundle-auth');
+    const r = await lumen(
+      ['bundle', 'create', '--out', out, '--inventory', inv, '--plain-http-registry', locked.host, '--json'],
+      auth,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const lockYaml = parse(readFileSync(join(inv, 'lock.yaml'), 'utf8'));
+    const first = parse(readFileSync(join(invDir, 'lock.yaml'), 'utf8'));
+    assert.equal(lockYaml.images.app.digest, first.images.app.digest, 'the pushed index kept its digest');
+  });
 });
 
 function readdirSafe(dir: string): string[] {
