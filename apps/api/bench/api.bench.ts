@@ -5,10 +5,13 @@
  * - GET /hello vs a bare node:http + ioredis server doing the same INCR        (goal ≥ 0.8×)
  * - keyed POST /items (a new Idempotency-Key per request) vs direct single-row INSERTs through pg at the same
  *   concurrency and pool size                                                  (goal ≥ 0.5×)
- * - knobs: ioredis enableAutoPipelining (on the bare server), PG pool size, log level, tracing on (OTLP export to
- *   a local sink), unkeyed POST (the cost of idempotency itself).
+ * - knobs: ioredis enableAutoPipelining off, LOG_LEVEL=warn, synchronous log writes, tracing on (OTLP export to a
+ *   local sink; all requests and 10% sampled), unkeyed POST (the cost of idempotency itself), PG pool sizes.
  *
- * Prints req/s, p50 and p99 latency and the ratios. `BENCH_SECONDS` (default 5) per scenario, `BENCH_CONNECTIONS`
+ * Scenarios are interleaved: every server of a group is started first, then each round runs every scenario once,
+ * and the table shows the median round. On a shared machine the load of other processes drifts by tens of percent
+ * within a minute; interleaving spreads that drift over all scenarios instead of favouring whichever ran in a quiet
+ * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 3), `BENCH_CONNECTIONS`
  * (default 32). Numbers depend on the machine: compare ratios, not absolutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,54 +26,46 @@ interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
-  non2xx: number;
-  errors: number;
+  failed: number;
 }
 interface AutocannonResult {
-  requests: { average: number; total: number };
+  requests: { total: number };
   latency: { p50: number; p99: number };
-  duration: number;
   non2xx: number;
   errors: number;
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+interface Scenario {
+  name: string;
+  /** Name of the scenario this one is divided by. */
+  baseline?: string;
+  goal?: number;
+  /** Server env and node flags; none for a scenario that runs in this process. */
+  server?: { env: Record<string, string>; flags?: string[] };
+  run(url: string, seconds: number): Promise<LoadResult>;
+  url?: string;
+  child?: ChildProcess;
+  results: LoadResult[];
+}
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const apiDir = join(import.meta.dirname, '..');
 
 const [pgCluster, redis] = await Promise.all([startPostgres(), startRedis()]);
-const env = {
-  PATH: process.env.PATH,
-  PG_RW_DSN: pgCluster.primary.dsn,
-  REDIS_ADDR: redis.master.addr,
-  REDIS_PASSWORD: redis.password,
-  LOG_LEVEL: 'info',
-};
-const rows: { name: string; result: LoadResult; baseline?: string; goal?: number }[] = [];
+// Tracing scenarios export to this sink, which discards: the cost measured is the app's, not a collector's.
+const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as { port: number }).port}` };
+const traced = ['--import', './src/telemetry.ts'];
 
-try {
-  const server = async (extra: Record<string, string>, fn: (url: string) => Promise<void>, flags: string[] = []) => {
-    const child = spawn(process.execPath, [...flags, 'bench/server.ts'], {
-      cwd: apiDir,
-      env: { ...env, ...extra },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-        child.stdout?.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0] ?? '').port));
-      });
-      await fn(`http://127.0.0.1:${port}`);
-    } finally {
-      await stop(child);
-    }
-  };
-
-  const hello = (url: string) => load({ url: `${url}/hello` });
-  const post = (url: string, keyed: boolean) =>
-    load({
+const hello = (url: string, seconds: number) => load({ url: `${url}/hello` }, seconds);
+const post = (keyed: boolean) => (url: string, seconds: number) =>
+  load(
+    {
       url: `${url}/items`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -85,113 +80,160 @@ try {
           },
         ],
       }),
-    });
-
-  // The baseline uses the ioredis options lumen-api uses (auto-pipelining on, kv/redis.ts); the knob shows it off.
-  await server({ BENCH_SERVER: 'bare', BENCH_AUTO_PIPELINING: '1' }, async (url) => {
-    rows.push({ name: 'baseline: bare node:http + ioredis GET /hello', result: await hello(url) });
-  });
-  await server({ BENCH_SERVER: 'bare' }, async (url) => {
-    rows.push({ name: 'knob: bare, enableAutoPipelining off', result: await hello(url), baseline: rows[0]?.name });
-  });
-  await server({ BENCH_SERVER: 'api' }, async (url) => {
-    rows.push({ name: 'lumen-api GET /hello', result: await hello(url), baseline: rows[0]?.name, goal: 0.8 });
-  });
-  await server({ BENCH_SERVER: 'api', LOG_LEVEL: 'warn' }, async (url) => {
-    rows.push({
-      name: 'knob: lumen-api GET /hello, LOG_LEVEL=warn',
-      result: await hello(url),
-      baseline: rows[0]?.name,
-    });
-  });
-  await server({ BENCH_SERVER: 'api', BENCH_LOG_SYNC: '1' }, async (url) => {
-    rows.push({
-      name: 'knob: lumen-api GET /hello, synchronous log writes',
-      result: await hello(url),
-      baseline: rows[0]?.name,
-    });
-  });
-  // Tracing on, exporting to an OTLP/HTTP sink that discards (the cost of spans and export, not of a collector).
-  const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as { port: number }).port}` };
-  await server(
-    { BENCH_SERVER: 'api', ...otlp },
-    async (url) => {
-      rows.push({ name: 'knob: lumen-api GET /hello, tracing on', result: await hello(url), baseline: rows[0]?.name });
     },
-    ['--import', './src/telemetry.ts'],
+    seconds,
   );
-  await server(
-    { BENCH_SERVER: 'api', ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-    async (url) => {
-      rows.push({
-        name: 'knob: GET /hello, tracing on, 10% sampled',
-        result: await hello(url),
-        baseline: rows[0]?.name,
-      });
-    },
-    ['--import', './src/telemetry.ts'],
-  );
-  sink.close();
 
-  const insertName = 'baseline: pg single-row INSERT (pool 10)';
-  rows.push({ name: insertName, result: await inserts(10) });
-  await server({ BENCH_SERVER: 'api' }, async (url) => {
-    rows.push({ name: 'lumen-api keyed POST /items', result: await post(url, true), baseline: insertName, goal: 0.5 });
-    rows.push({ name: 'knob: lumen-api unkeyed POST /items', result: await post(url, false), baseline: insertName });
-  });
-  await server({ BENCH_SERVER: 'api', BENCH_PG_POOL_MAX: '20' }, async (url) => {
-    rows.push({ name: 'knob: keyed POST /items, PG pool 20', result: await post(url, true), baseline: insertName });
-  });
-  await server({ BENCH_SERVER: 'api', BENCH_PG_POOL_MAX: '5' }, async (url) => {
-    rows.push({ name: 'knob: keyed POST /items, PG pool 5', result: await post(url, true), baseline: insertName });
-  });
+const BARE = 'baseline: bare node:http + ioredis GET /hello';
+const INSERT = 'baseline: pg single-row INSERT (pool 10)';
+const scenario = (s: Omit<Scenario, 'results'>): Scenario => ({ ...s, results: [] });
+const groups: Scenario[][] = [
+  [
+    // Same ioredis options as lumen-api's kv/redis.ts (auto-pipelining on); the knob below shows it off.
+    scenario({ name: BARE, server: { env: { BENCH_SERVER: 'bare', BENCH_AUTO_PIPELINING: '1' } }, run: hello }),
+    scenario({
+      name: 'knob: bare, enableAutoPipelining off',
+      baseline: BARE,
+      server: { env: { BENCH_SERVER: 'bare' } },
+      run: hello,
+    }),
+    scenario({
+      name: 'lumen-api GET /hello',
+      baseline: BARE,
+      goal: 0.8,
+      server: { env: { BENCH_SERVER: 'api' } },
+      run: hello,
+    }),
+    scenario({
+      name: 'knob: GET /hello, LOG_LEVEL=warn',
+      baseline: BARE,
+      server: { env: { BENCH_SERVER: 'api', LOG_LEVEL: 'warn' } },
+      run: hello,
+    }),
+    scenario({
+      name: 'knob: GET /hello, synchronous log writes',
+      baseline: BARE,
+      server: { env: { BENCH_SERVER: 'api', BENCH_LOG_SYNC: '1' } },
+      run: hello,
+    }),
+    scenario({
+      name: 'knob: GET /hello, tracing on',
+      baseline: BARE,
+      server: { env: { BENCH_SERVER: 'api', ...otlp }, flags: traced },
+      run: hello,
+    }),
+    scenario({
+      name: 'knob: GET /hello, tracing on, 10% sampled',
+      baseline: BARE,
+      server: {
+        env: {
+          BENCH_SERVER: 'api',
+          ...otlp,
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: '0.1',
+        },
+        flags: traced,
+      },
+      run: hello,
+    }),
+  ],
+  [
+    scenario({ name: INSERT, run: (_url, seconds) => inserts(10, seconds) }),
+    scenario({
+      name: 'lumen-api keyed POST /items',
+      baseline: INSERT,
+      goal: 0.5,
+      server: { env: { BENCH_SERVER: 'api' } },
+      run: post(true),
+    }),
+    scenario({
+      name: 'knob: unkeyed POST /items',
+      baseline: INSERT,
+      server: { env: { BENCH_SERVER: 'api' } },
+      run: post(false),
+    }),
+    scenario({
+      name: 'knob: keyed POST /items, PG pool 20',
+      baseline: INSERT,
+      server: { env: { BENCH_SERVER: 'api', BENCH_PG_POOL_MAX: '20' } },
+      run: post(true),
+    }),
+    scenario({
+      name: 'knob: keyed POST /items, PG pool 5',
+      baseline: INSERT,
+      server: { env: { BENCH_SERVER: 'api', BENCH_PG_POOL_MAX: '5' } },
+      run: post(true),
+    }),
+  ],
+];
+
+try {
+  for (const group of groups) {
+    try {
+      for (const s of group) if (s.server) await startServer(s);
+      for (const s of group) await s.run(s.url ?? '', 1); // warm-up: JIT, pools, connections
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of group) s.results.push(await s.run(s.url ?? '', SECONDS));
+      }
+    } finally {
+      await Promise.all(group.map((s) => (s.child ? stop(s.child) : undefined)));
+    }
+  }
 } finally {
+  sink.close();
   await Promise.all([pgCluster.close(), redis.close()]);
 }
+print(groups.flat());
 
-print();
-
-async function load(options: Record<string, unknown>): Promise<LoadResult> {
-  await autocannon({ ...options, connections: CONNECTIONS, duration: 1 }); // warm-up: JIT, pools, connections
-  const r = await autocannon({ ...options, connections: CONNECTIONS, duration: SECONDS });
-  return {
-    rps: r.requests.total / SECONDS,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors,
-  };
+async function startServer(s: Scenario): Promise<void> {
+  const child = spawn(process.execPath, [...(s.server?.flags ?? []), 'bench/server.ts'], {
+    cwd: apiDir,
+    env: {
+      PATH: process.env.PATH,
+      PG_RW_DSN: pgCluster.primary.dsn,
+      REDIS_ADDR: redis.master.addr,
+      REDIS_PASSWORD: redis.password,
+      LOG_LEVEL: 'info',
+      ...s.server?.env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  s.child = child;
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server for "${s.name}" exited with ${code}`)));
+    child.stdout?.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0] ?? '').port));
+  });
+  s.url = `http://127.0.0.1:${port}`;
 }
 
-/** CONNECTIONS loops each doing one INSERT after another through a pool of `max`, for SECONDS. */
-async function inserts(max: number): Promise<LoadResult> {
+async function load(options: Record<string, unknown>, seconds: number): Promise<LoadResult> {
+  const r = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
+  return { rps: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors };
+}
+
+/** CONNECTIONS loops each doing one INSERT after another through a pool of `max`, for `seconds`. */
+async function inserts(max: number, seconds: number): Promise<LoadResult> {
   const pool = new pg.Pool({ connectionString: pgCluster.primary.dsn, max });
   try {
-    const run = async (seconds: number) => {
-      const latencies: number[] = [];
-      let errors = 0;
-      const until = performance.now() + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          while (performance.now() < until) {
-            const started = performance.now();
-            try {
-              await pool.query('INSERT INTO items (name) VALUES ($1) RETURNING id, name, created_at', ['bench row']);
-              latencies.push(performance.now() - started);
-            } catch {
-              errors++;
-            }
+    const latencies: number[] = [];
+    let failed = 0;
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < until) {
+          const started = performance.now();
+          try {
+            await pool.query('INSERT INTO items (name) VALUES ($1) RETURNING id, name, created_at', ['bench row']);
+            latencies.push(performance.now() - started);
+          } catch {
+            failed++;
           }
-        }),
-      );
-      latencies.sort((a, b) => a - b);
-      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-      return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), non2xx: 0, errors };
-    };
-    await run(1);
-    return await run(SECONDS);
+        }
+      }),
+    );
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failed };
   } finally {
     await pool.end();
   }
@@ -204,20 +246,28 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function print(): void {
-  const pad = (s: string, n: number) => s.padEnd(n);
+/** The round with the median req/s of a scenario. */
+function median(s: Scenario): LoadResult {
+  const sorted = [...s.results].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
+}
+
+function print(scenarios: Scenario[]): void {
   const num = (x: number, d = 0) => x.toFixed(d).padStart(9);
   console.log(
-    `lumen-api bench: ${CONNECTIONS} connections, ${SECONDS} s per scenario, PostgreSQL 15 + Redis 7 on loopback\n`,
+    `lumen-api bench: ${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ` +
+      'PostgreSQL 15 + Redis 7 on loopback\n',
   );
-  console.log(`${pad('scenario', 46)}    req/s   p50 ms   p99 ms   non-2xx  ratio`);
-  for (const row of rows) {
-    const base = rows.find((r) => r.name === row.baseline);
-    const ratio = base === undefined ? '' : (row.result.rps / base.result.rps).toFixed(2);
-    const goal = row.goal === undefined ? '' : ` (goal ≥ ${row.goal}: ${Number(ratio) >= row.goal ? 'met' : 'MISSED'})`;
-    const bad = row.result.non2xx + row.result.errors;
+  console.log(`${'scenario'.padEnd(46)}    req/s   p50 ms   p99 ms    failed  ratio   (rounds: req/s)`);
+  for (const s of scenarios) {
+    const m = median(s);
+    const base = scenarios.find((b) => b.name === s.baseline);
+    const ratio = base === undefined ? '' : (m.rps / median(base).rps).toFixed(2);
+    const goal = s.goal === undefined ? '' : ` goal ≥ ${s.goal}: ${Number(ratio) >= s.goal ? 'met' : 'MISSED'}`;
+    const failed = s.results.reduce((n, r) => n + r.failed, 0);
+    const rounds = s.results.map((r) => Math.round(r.rps)).join(' ');
     console.log(
-      `${pad(row.name, 46)}${num(row.result.rps)}${num(row.result.p50, 1)}${num(row.result.p99, 1)}${String(bad).padStart(10)}  ${ratio}${goal}`,
+      `${s.name.padEnd(46)}${num(m.rps)}${num(m.p50, 1)}${num(m.p99, 1)}${String(failed).padStart(10)}  ${ratio.padEnd(6)}  (${rounds})${goal}`,
     );
   }
 }
