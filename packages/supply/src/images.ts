@@ -1,4 +1,13 @@
-import { digestOf, filterIndex, type ImageIndex, isIndexType, parseManifest, type Registry } from '@lumen/oci';
+import {
+  digestOf,
+  filterIndex,
+  type ImageIndex,
+  isIndexType,
+  OciError,
+  OciErrorCode,
+  parseManifest,
+  type Registry,
+} from '@lumen/oci';
 
 /** The top-level manifest lumen carries for an image, resolved from upstream. */
 export interface ResolvedImage {
@@ -26,6 +35,28 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const top = await registry.getManifest(repo, ref, signal);
   if (!isIndexType(top.mediaType)) {
+    // A single-platform image: it must be exactly the one platform the inventory asks for, or
+    // nodes of the other architecture would fail to start it after crossing the gap.
+    const { manifest } = parseManifest(top.bytes, top.mediaType);
+    if ('config' in manifest) {
+      const config = JSON.parse(
+        (
+          await registry.getBlob(repo, manifest.config.digest, {
+            size: manifest.config.size,
+            ...(signal ? { signal } : {}),
+          })
+        ).toString(),
+      ) as { os?: string; architecture?: string; variant?: string };
+      const have = `${config.os ?? '?'}/${config.architecture ?? '?'}${config.variant ? `/${config.variant}` : ''}`;
+      const fits = platforms.length === 1 && [have, have.replace(/\/v8$/, '')].includes(platforms[0] ?? '');
+      if (!fits) {
+        throw new OciError(
+          OciErrorCode.platformMissing,
+          `${registry.host}/${repo}:${ref} is a single-platform image (${have}), the inventory asks for ${platforms.join(', ')}`,
+          3,
+        );
+      }
+    }
     return {
       upstreamDigest: top.digest,
       digest: top.digest,

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { Registry } from '@lumen/oci';
+import { digestOf, MediaType, Registry } from '@lumen/oci';
 import { startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
 import { parse, stringify } from 'yaml';
 import { readBundle } from '../src/bundle.ts';
@@ -154,5 +155,61 @@ describe('bundle create carries what the lock pins', () => {
     const v = await lumen(['bundle', 'verify', out, '--inventory', inventory]);
     assert.equal(v.code, 1);
     assert.match(v.stderr, new RegExp(`image multi: bundle has sha256:[a-f0-9]{64}, lock\\.yaml pins ${multi.digest}`));
+  });
+
+  it('a single-platform image must be exactly the platform the inventory asks for', async () => {
+    const up = new Registry({ host: upstream.host, plainHttp: true });
+    const layer = Buffer.from('single-platform layer');
+    const config = Buffer.from(
+      JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [digestOf(layer)] } }),
+    );
+    for (const b of [layer, config])
+      await up.uploadBlob('library/single', digestOf(b), b.length, (x, y) => Readable.from([b.subarray(x, y + 1)]));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: digestOf(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: digestOf(layer), size: layer.length }],
+      }),
+    );
+    await up.putManifest('library/single', '1', manifest, MediaType.ociManifest);
+    const inv = (platforms: string[], name: string) =>
+      writeInventory(join(work, name), {
+        registry: airgap.host,
+        images: [{ name: 'single', source: `${upstream.host}/library/single`, tag: '1', platforms }],
+        charts: [{ name: 'fixture', repo: `oci://${upstream.host}/charts`, chart: 'fixture', version: '0.1.0' }],
+      });
+    const both = await lumen([
+      'inventory',
+      'lock',
+      '--inventory',
+      inv(['linux/amd64', 'linux/arm64'], 'single-both'),
+      '--plain-http-registry',
+      upstream.host,
+    ]);
+    assert.equal(both.code, 3);
+    assert.match(
+      both.stderr,
+      /library\/single:1 is a single-platform image \(linux\/amd64\), the inventory asks for linux\/amd64, linux\/arm64/,
+    );
+    const amd = inv(['linux/amd64'], 'single-amd64');
+    assert.equal(
+      (await lumen(['inventory', 'lock', '--inventory', amd, '--plain-http-registry', upstream.host])).code,
+      0,
+    );
+    const out = join(work, 'single');
+    const r = await lumen([
+      'bundle',
+      'create',
+      '--out',
+      out,
+      '--inventory',
+      amd,
+      '--plain-http-registry',
+      upstream.host,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readBundle(out)).manifest.images[0]?.digest, digestOf(manifest));
   });
 });
