@@ -27,20 +27,25 @@ export interface RegistryOptions {
 
 /**
  * undici's `request` rather than `fetch`: its bodies are Node streams, not WHATWG streams, which
- * halved the CPU time per byte of a bundle create (measured by packages/supply/bench). Blob GETs
- * are redirected to storage backends (S3, CDNs) by Docker Hub, ghcr and quay; undici drops the
- * Authorization header when a redirect leaves the origin.
+ * halved the CPU time per byte of a bundle create (measured by packages/supply/bench). Plain
+ * downloads let undici follow redirects (it drops Authorization when one leaves the origin); the
+ * registry client follows them itself (see `Registry.request`).
  */
-let client: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | undefined;
+interface UndiciClient {
+  request: typeof import('undici').request;
+  /** Follows redirects (plain downloads). */
+  redirecting: Dispatcher;
+  /** Returns 3xx as they are: the registry client follows them itself, to authenticate per origin. */
+  direct: Dispatcher;
+}
+let client: Promise<UndiciClient> | undefined;
 
 /** undici, loaded on first use (≈ 0.1 s of start-up that commands without network never pay). */
-function undici(): Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> {
-  client ??= import('undici').then((u) => ({
-    request: u.request,
-    dispatcher: new u.Agent({ connections: 32, keepAliveTimeout: 10_000 }).compose(
-      u.interceptors.redirect({ maxRedirections: 5 }),
-    ),
-  }));
+function undici(): Promise<UndiciClient> {
+  client ??= import('undici').then((u) => {
+    const direct = new u.Agent({ connections: 32, keepAliveTimeout: 10_000 });
+    return { request: u.request, direct, redirecting: direct.compose(u.interceptors.redirect({ maxRedirections: 5 })) };
+  });
   return client;
 }
 
@@ -57,9 +62,17 @@ export interface Answer {
 /** One HTTP exchange through undici, as an {@link Answer}. */
 export async function httpRequest(
   url: string,
-  init: { method: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal | undefined },
+  init: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    signal?: AbortSignal | undefined;
+    /** Follow redirects (dropping Authorization when one leaves the origin). Default true. */
+    followRedirects?: boolean;
+  },
 ): Promise<Answer> {
-  const { request, dispatcher } = await undici();
+  const { request, direct, redirecting } = await undici();
+  const dispatcher = init.followRedirects === false ? direct : redirecting;
   const res = await request(url, {
     method: init.method as Dispatcher.HttpMethod,
     headers: init.headers ?? {},
@@ -495,19 +508,37 @@ export class Registry {
    * the call is replayable.
    */
   private async request(path: string, repo: string, init: RequestInit2): Promise<Answer> {
-    const url = new URL(path, this.base).toString();
+    const home = new URL(this.base).origin;
     const key = this.scopeKey(repo, init);
     const retry = init.retry ?? true;
-    let authRetried = false;
+    // Registries redirect blob (and some manifest) GETs to storage or another registry
+    // (registry.k8s.io → a cloud registry that wants its own anonymous token). Followed here,
+    // not by undici, so each origin gets its own credentials and ours never leave our origin.
+    const followable = init.method === 'GET' || init.method === 'HEAD';
+    let url = new URL(path, this.base).toString();
+    let redirects = 0;
+    const authRetried = new Set<string>();
     let attempt = 0;
     for (;;) {
+      const origin = new URL(url).origin;
+      const foreign = origin !== home;
       const headers: Record<string, string> = { ...init.headers };
-      const authorization = this.basic && this.creds ? basicAuthorization(this.creds) : this.auth.get(key);
+      const authorization = foreign
+        ? this.auth.get(`${origin}|${key}`)
+        : this.basic && this.creds
+          ? basicAuthorization(this.creds)
+          : this.auth.get(key);
       if (authorization) headers.authorization = authorization;
       let res: Answer;
       try {
         this.onRequest?.(init.method, url);
-        res = await httpRequest(url, { method: init.method, headers, body: init.body?.(), signal: init.signal });
+        res = await httpRequest(url, {
+          method: init.method,
+          headers,
+          body: init.body?.(),
+          signal: init.signal,
+          followRedirects: false,
+        });
       } catch (err) {
         if (init.signal?.aborted) throw aborted(init.signal);
         const wrapped = wrapNetwork(err, `${init.method} ${url}`);
@@ -518,11 +549,19 @@ export class Registry {
         });
         continue;
       }
-      if (res.status === 401 && !authRetried) {
-        authRetried = true;
+      const location = res.headers.get('location');
+      if (followable && location && [301, 302, 303, 307, 308].includes(res.status)) {
+        await drain(res);
+        if (++redirects > 5) throw this.httpError(res, `${init.method} ${path}: too many redirects`);
+        url = new URL(location, url).toString();
+        continue;
+      }
+      if (res.status === 401 && !authRetried.has(origin)) {
+        authRetried.add(origin);
         const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
         await drain(res);
-        await this.authenticate(challenge, repo, init, key);
+        if (foreign) await this.authenticateElsewhere(challenge, origin, key, init);
+        else await this.authenticate(challenge, repo, init, key);
         continue;
       }
       if ((res.status >= 500 || res.status === 429) && retry && attempt < this.retries) {
@@ -537,13 +576,38 @@ export class Registry {
         await drain(res);
         throw new OciError(
           OciErrorCode.unauthorized,
-          `${this.host} refused ${init.method} ${new URL(url).pathname} (${res.status})${this.creds ? ` for user '${this.creds.username}'` : ': credentials needed'}`,
+          `${foreign ? origin : this.host} refused ${init.method} ${new URL(url).pathname} (${res.status})${this.creds && !foreign ? ` for user '${this.creds.username}'` : ': credentials needed'}`,
           3,
           { status: res.status },
         );
       }
       return res;
     }
+  }
+
+  /**
+   * A 401 from the origin a redirect led to: an anonymous bearer token for the scope it names.
+   * Our credentials are for our registry only and are never sent elsewhere.
+   */
+  private async authenticateElsewhere(
+    challenge: Challenge | undefined,
+    origin: string,
+    key: string,
+    init: RequestInit2,
+  ): Promise<void> {
+    if (challenge?.scheme !== 'bearer') {
+      throw new OciError(
+        OciErrorCode.unauthorized,
+        `${origin} (redirected from ${this.host}) asks for credentials`,
+        3,
+        {
+          status: 401,
+        },
+      );
+    }
+    const scopes = challenge.params.scope ? challenge.params.scope.split(' ') : [];
+    const token = await fetchToken(challenge, scopes, undefined, httpRequest, init.signal);
+    this.auth.set(`${origin}|${key}`, `Bearer ${token}`);
   }
 
   private async authenticate(

@@ -42,6 +42,8 @@ describe('registry client', () => {
   let tokenHost = '';
   let tokenServer: Server;
   const tokenRequests: string[] = [];
+  /** Authorization header of each token request (undefined: anonymous). */
+  const tokenAuth: (string | undefined)[] = [];
   const password = randomBytes(10).toString('hex');
   const servers: Server[] = [];
 
@@ -76,7 +78,13 @@ describe('registry client', () => {
     tokenServer = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       tokenRequests.push(url.searchParams.getAll('scope').join(' '));
-      if (req.headers.authorization !== `Basic ${Buffer.from(`ci:${password}`).toString('base64')}`) {
+      tokenAuth.push(req.headers.authorization);
+      const scopes = url.searchParams.getAll('scope');
+      const anonymousPublicPull = scopes.length > 0 && scopes.every((sc) => /^repository:public\/[^:]+:pull$/.test(sc));
+      if (
+        !anonymousPublicPull &&
+        req.headers.authorization !== `Basic ${Buffer.from(`ci:${password}`).toString('base64')}`
+      ) {
         res.writeHead(401).end();
         return;
       }
@@ -256,5 +264,34 @@ describe('registry client', () => {
       (err: { code?: string }) => err.code === OciErrorCode.digestMismatch,
     );
     await assert.rejects(reg.getManifest('x/y', d), /hashes to sha256:.*expected/);
+  });
+
+  it('follows a redirect to another registry and takes an anonymous token there, never sending our credentials', async () => {
+    const pusher = new Registry({ host: tokenHost, plainHttp: true, credentials: { username: 'ci', password } });
+    const data = randomBytes(20_000);
+    const d = await pushBlob(pusher, 'public/app', data);
+    const seen: string[] = [];
+    // Like registry.k8s.io: blob GETs answered with a redirect to a registry elsewhere.
+    const front = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === '/v2/') {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="front"' }).end();
+        return;
+      }
+      res.writeHead(307, { location: `http://${tokenHost}/v2/public/app/blobs/${d}` }).end();
+    });
+    servers.push(front);
+    const port = await listen(front);
+    const reg = new Registry({
+      host: `127.0.0.1:${port}`,
+      plainHttp: true,
+      credentials: { username: 'front-user', password: 'front-secret' },
+    });
+    const before = tokenRequests.length;
+    assert.deepEqual(await reg.getBlob('mirror/app', d, { size: data.length }), data);
+    assert.equal(tokenRequests.length, before + 1, 'one anonymous token for the other registry');
+    assert.equal(tokenRequests.at(-1), 'repository:public/app:pull');
+    assert.equal(tokenAuth.at(-1), undefined, 'the token service of the other registry never sees our credentials');
+    assert.ok(seen.includes(`/v2/mirror/app/blobs/${d}`));
   });
 });
