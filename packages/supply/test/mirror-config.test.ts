@@ -68,9 +68,13 @@ describe('mirror-config', () => {
     const out = join(work, 'etc', 'registries.yaml');
     const r = await lumen(['mirror-config', '--inventory', dir, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    const doc = parse(readFileSync(out, 'utf8'));
+    const text = readFileSync(out, 'utf8');
+    const doc = parse(text);
     assertRegistriesYaml(doc);
     assert.deepEqual(Object.keys(doc.mirrors).sort(), ['10.0.0.2:5000', 'docker.io', 'ghcr.io', 'registry.k8s.io']);
+    assert.match(text, /^ {2}"10\.0\.0\.2:5000":$/m, 'host:port keys are quoted for YAML 1.1 readers');
+    // The same document read as YAML 1.1 (as K3s's Go parser does) means the same thing.
+    assert.deepEqual(parse(text, { version: '1.1' }), doc);
     for (const m of Object.values(doc.mirrors)) {
       assert.deepEqual(m.endpoint, ['http://10.0.0.2:5000']);
       assert.equal(m.rewrite, undefined, 'airgap paths equal upstream paths: no rewrite');
