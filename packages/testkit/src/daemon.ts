@@ -189,6 +189,34 @@ export async function startOnPort(
   return withPortRetry(async (p) => ({ port: p, daemon: await launch(p) }));
 }
 
+/** A server that can be stopped and started again on the same port (see `startOnPort`). */
+export interface Restartable {
+  /** 0 until the first start. */
+  readonly port: number;
+  running(): boolean;
+  start(): Promise<void>;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
+}
+
+/** Wraps `launch` (which starts the server on a given port) into a restartable server. */
+export function restartable(launch: (port: number) => Promise<Daemon>): Restartable {
+  let daemon: Daemon | undefined;
+  let port = 0;
+  return {
+    get port() {
+      return port;
+    },
+    running: () => daemon?.running() ?? false,
+    async start() {
+      if (daemon?.running()) return;
+      ({ port, daemon } = await startOnPort(port, launch));
+    },
+    async stop(signal = 'SIGTERM', timeoutMs?: number) {
+      await daemon?.stop(signal, timeoutMs);
+    },
+  };
+}
+
 /** The last lines of a log file, for error messages. */
 export function tail(file: string, lines = 20): string {
   try {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type Daemon, instanceDir, removeInstanceDir, secret, startDaemon, startOnPort, waitFor } from './daemon.ts';
+import { instanceDir, removeInstanceDir, restartable, secret, startDaemon, waitFor } from './daemon.ts';
 import { HarnessError } from './errors.ts';
 
 const binDir = process.env.LUMEN_PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -244,51 +244,44 @@ async function node(
   password: string,
   database: string,
 ): Promise<PgNode> {
-  let daemon: Daemon | undefined;
-  let port = 0;
   const runDir = join(dir, `${role}-run`);
   mkdirSync(runDir, { recursive: true });
   chmodSync(dataDir, 0o700);
   if (owner) chownSync(runDir, owner.uid, owner.gid);
+  // Restarts keep the port: clients (and the app under test) reconnect to the same address.
+  const server = restartable((p) =>
+    startDaemon(
+      {
+        name: `postgres ${role}`,
+        bin: join(binDir, 'postgres'),
+        // The port is given on the command line so a copied replica config never clashes with the primary's.
+        args: ['-D', dataDir, '-p', String(p), '-c', `unix_socket_directories=${runDir}`],
+        dir,
+        logName: role,
+        ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+        cwd: '/',
+      },
+      () => accepting(p, superPassword),
+    ),
+  );
   const self: PgNode = {
     role,
     host: '127.0.0.1',
     get port() {
-      return port;
+      return server.port;
     },
     get dsn() {
-      return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+      return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${database}`;
     },
     get superuserDsn() {
-      return `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/postgres`;
+      return `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${server.port}/postgres`;
     },
     dataDir,
-    running: () => daemon?.running() ?? false,
-    async start() {
-      if (daemon?.running()) return;
-      const launch = async (p: number) =>
-        startDaemon(
-          {
-            name: `postgres ${role}`,
-            bin: join(binDir, 'postgres'),
-            // The port is given on the command line so a copied replica config never clashes with the primary's.
-            args: ['-D', dataDir, '-p', String(p), '-c', `unix_socket_directories=${runDir}`],
-            dir,
-            logName: role,
-            ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
-            cwd: '/',
-          },
-          () => accepting(p, superPassword),
-        );
-      // Restarts keep the port: clients (and the app under test) reconnect to the same address.
-      ({ port, daemon } = await startOnPort(port, launch));
-    },
-    async stop() {
-      await daemon?.stop('SIGINT', 30_000);
-    },
-    async kill() {
-      await daemon?.stop('SIGQUIT', 10_000);
-    },
+    running: server.running,
+    start: server.start,
+    // Fast shutdown (SIGINT) and immediate shutdown (SIGQUIT, crash-like) as PostgreSQL defines them.
+    stop: () => server.stop('SIGINT', 30_000),
+    kill: () => server.stop('SIGQUIT', 10_000),
   };
   return self;
 }

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Daemon, instanceDir, removeInstanceDir, secret, startDaemon, startOnPort, waitFor } from './daemon.ts';
+import { type Daemon, instanceDir, removeInstanceDir, restartable, secret, startDaemon, waitFor } from './daemon.ts';
 import { HarnessError } from './errors.ts';
 
 const redisBin = process.env.LUMEN_REDIS_BIN ?? '/usr/bin/redis-server';
@@ -190,28 +190,20 @@ async function command<T>(port: number, password: string | undefined, fn: (c: Re
 }
 
 function processNode(kind: 'data' | 'sentinel', launch: (port: number) => Promise<Daemon>): RedisNode {
-  let daemon: Daemon | undefined;
-  let port = 0;
+  const server = restartable(launch);
   return {
     kind,
     host: '127.0.0.1',
     get port() {
-      return port;
+      return server.port;
     },
     get addr() {
-      return `127.0.0.1:${port}`;
+      return `127.0.0.1:${server.port}`;
     },
-    running: () => daemon?.running() ?? false,
-    async start() {
-      if (daemon?.running()) return;
-      ({ port, daemon } = await startOnPort(port, launch));
-    },
-    async stop() {
-      await daemon?.stop('SIGTERM');
-    },
-    async kill() {
-      await daemon?.stop('SIGKILL');
-    },
+    running: server.running,
+    start: server.start,
+    stop: () => server.stop('SIGTERM'),
+    kill: () => server.stop('SIGKILL'),
   };
 }
 

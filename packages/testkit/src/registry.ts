@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
-import { type Daemon, instanceDir, removeInstanceDir, secret, startDaemon, startOnPort } from './daemon.ts';
+import { instanceDir, removeInstanceDir, restartable, secret, startDaemon } from './daemon.ts';
 import { HarnessError } from './errors.ts';
 
 const registryBin = process.env.LUMEN_REGISTRY_BIN ?? '/usr/bin/docker-registry';
@@ -46,8 +46,6 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
     // Distribution accepts only bcrypt entries in htpasswd.
     writeFileSync(join(dir, 'htpasswd'), `${opts.auth.username}:${bcrypt.hashSync(opts.auth.password, 8)}\n`);
   }
-  let port = 0;
-  let daemon: Daemon | undefined;
   const launch = (p: number) => {
     writeFileSync(
       configFile,
@@ -72,28 +70,24 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
       },
     );
   };
+  const server = restartable(launch);
   const registry: Registry = {
     get host() {
-      return `127.0.0.1:${port}`;
+      return `127.0.0.1:${server.port}`;
     },
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `http://127.0.0.1:${server.port}`;
     },
     get port() {
-      return port;
+      return server.port;
     },
     storageDir,
     auth: opts.auth,
-    running: () => daemon?.running() ?? false,
-    async start() {
-      if (daemon?.running()) return;
-      ({ port, daemon } = await startOnPort(port, launch));
-    },
-    async stop() {
-      await daemon?.stop('SIGTERM');
-    },
+    running: server.running,
+    start: server.start,
+    stop: () => server.stop('SIGTERM'),
     async close() {
-      await daemon?.stop('SIGKILL');
+      await server.stop('SIGKILL');
       removeInstanceDir(dir);
     },
   };
