@@ -12,7 +12,10 @@
  * and the table shows the median round. On a shared machine the load of other processes drifts by tens of percent
  * within a minute; interleaving spreads that drift over all scenarios instead of favouring whichever ran in a quiet
  * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 3), `BENCH_CONNECTIONS`
- * (default 32). Numbers depend on the machine: compare ratios, not absolutes.
+ * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_AB_DIR` (the `apps/api` folder of
+ * another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old` with both node_modules linked: adds its
+ * keyed and unkeyed POST rows to the same interleaved run, for before/after comparisons). Numbers depend on the
+ * machine: compare ratios, not absolutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,7 +46,7 @@ interface Scenario {
   baseline?: string;
   goal?: number;
   /** Server env and node flags; none for a scenario that runs in this process. */
-  server?: { env: Record<string, string>; flags?: string[] };
+  server?: { env: Record<string, string>; flags?: string[]; dir?: string };
   run(url: string, seconds: number): Promise<LoadResult>;
   url?: string;
   child?: ChildProcess;
@@ -87,8 +90,8 @@ const post = (keyed: boolean) => (url: string, seconds: number) =>
 const BARE = 'baseline: bare node:http + ioredis GET /hello';
 const INSERT = 'baseline: pg single-row INSERT (pool 10)';
 const scenario = (s: Omit<Scenario, 'results'>): Scenario => ({ ...s, results: [] });
-const groups: Scenario[][] = [
-  [
+const allGroups: Record<string, Scenario[]> = {
+  hello: [
     // Same ioredis options as lumen-api's kv/redis.ts (auto-pipelining on); the knob below shows it off.
     scenario({ name: BARE, server: { env: { BENCH_SERVER: 'bare', BENCH_AUTO_PIPELINING: '1' } }, run: hello }),
     scenario({
@@ -137,7 +140,7 @@ const groups: Scenario[][] = [
       run: hello,
     }),
   ],
-  [
+  post: [
     scenario({ name: INSERT, run: (_url, seconds) => inserts(10, seconds) }),
     scenario({
       name: 'lumen-api keyed POST /items',
@@ -146,6 +149,22 @@ const groups: Scenario[][] = [
       server: { env: { BENCH_SERVER: 'api' } },
       run: post(true),
     }),
+    ...(process.env.BENCH_AB_DIR
+      ? [
+          scenario({
+            name: 'A/B: BENCH_AB_DIR keyed POST /items',
+            baseline: INSERT,
+            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
+            run: post(true),
+          }),
+          scenario({
+            name: 'A/B: BENCH_AB_DIR unkeyed POST /items',
+            baseline: INSERT,
+            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
+            run: post(false),
+          }),
+        ]
+      : []),
     scenario({
       name: 'knob: unkeyed POST /items',
       baseline: INSERT,
@@ -165,7 +184,12 @@ const groups: Scenario[][] = [
       run: post(true),
     }),
   ],
-];
+};
+const groups = (process.env.BENCH_GROUPS ?? 'hello,post').split(',').map((g) => {
+  const group = allGroups[g.trim()];
+  if (group === undefined) throw new Error(`BENCH_GROUPS: unknown group "${g}" (hello, post)`);
+  return group;
+});
 
 try {
   for (const group of groups) {
@@ -187,7 +211,7 @@ print(groups.flat());
 
 async function startServer(s: Scenario): Promise<void> {
   const child = spawn(process.execPath, [...(s.server?.flags ?? []), 'bench/server.ts'], {
-    cwd: apiDir,
+    cwd: s.server?.dir ?? apiDir,
     env: {
       PATH: process.env.PATH,
       PG_RW_DSN: pgCluster.primary.dsn,

@@ -6,7 +6,7 @@
 
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Database, Pool, Queryable, QueryResult } from './types.ts';
+import type { Database, Pool, Queryable, QueryOptions, QueryResult } from './types.ts';
 
 /** Options for {@link createPgPool}. */
 export interface PgPoolOptions {
@@ -39,8 +39,11 @@ export function createPgPool(role: Pool['role'], dsn: string, options: PgPoolOpt
   });
 
   const wrap = (runner: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await runner.query(text, params as unknown[] | undefined);
+    async query<R>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+      const values = params as unknown[] | undefined;
+      const result = await (options?.name === undefined
+        ? runner.query(text, values)
+        : runner.query({ name: options.name, text, values }));
       return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(sql: string): Promise<void> {

@@ -9,10 +9,23 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** Per-statement options of {@link Queryable.query}. */
+export interface QueryOptions {
+  /**
+   * Prepared statement name: node-postgres parses and plans `text` once per connection under this name and then
+   * only binds and executes it (hot statements). One name, one text. Ignored by PGlite. Default: unnamed.
+   */
+  name?: string;
+}
+
 /** Something that runs SQL: a pool, or the connection of an open transaction. */
 export interface Queryable {
   /** One statement with `$1…` parameters (extended protocol). */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
   /** Several `;`-separated statements without parameters (simple protocol), e.g. a migration file. */
   exec(sql: string): Promise<void>;
 }

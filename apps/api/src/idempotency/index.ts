@@ -3,6 +3,7 @@
  * Policy and operations: docs/idempotency.md.
  */
 export { kvIdempotencyStore } from './kv-store.ts';
+export { isLedgerConflict } from './ledger.ts';
 export type {
   IdempotencyContext,
   IdempotencyOptions,

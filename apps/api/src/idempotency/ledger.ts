@@ -90,6 +90,16 @@ export async function complete(tx: Queryable, key: string, response: StoredRespo
   ]);
 }
 
+/**
+ * True for the unique violation on `idempotency_keys`' primary key: a write that records its key in its own statement
+ * (db/items.ts `createItem`) found the key already recorded and wrote nothing. The caller then claims the key with
+ * {@link claim} (replay, 422, or take over an expired row) before writing, as `begin` does.
+ */
+export function isLedgerConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint === 'idempotency_keys_pkey';
+}
+
 /** Deletes rows older than `ttlSeconds`; resolves how many. */
 export async function prune(db: Queryable, ttlSeconds: number): Promise<number> {
   const result = await db.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)', [

@@ -96,6 +96,11 @@ export interface RouteResponse {
   headers?: Record<string, string | number | undefined>;
   /** Serialized with `JSON.stringify`; omit for 204. */
   body?: unknown;
+  /**
+   * The body exactly as the route sends it (already serialized, e.g. JSON built by PostgreSQL); takes precedence over
+   * `body`. Default: none.
+   */
+  payload?: string;
 }
 
 /**
@@ -445,9 +450,11 @@ function routeResponse(response: RouteResponse): StoredResponse {
     const lower = name.toLowerCase();
     if (value !== undefined && (REPLAYED_HEADERS as readonly string[]).includes(lower)) headers[lower] = String(value);
   }
-  if (response.body === undefined) return { statusCode: response.statusCode, headers, body: '' };
+  if (response.payload === undefined && response.body === undefined) {
+    return { statusCode: response.statusCode, headers, body: '' };
+  }
   headers['content-type'] ??= 'application/json; charset=utf-8';
-  return { statusCode: response.statusCode, headers, body: JSON.stringify(response.body) };
+  return { statusCode: response.statusCode, headers, body: response.payload ?? JSON.stringify(response.body) };
 }
 
 function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {

@@ -1,13 +1,14 @@
 /**
  * `/items`: create, get, list (keyset pagination), delete. Handlers stay thin: validation is in the schemas,
- * SQL in the repository, and every write runs through {@link withTransaction} so the item, its event and
- * anything a caller adds commit together.
+ * SQL in the repository. Every write is atomic with its event and its idempotency record: a create is one
+ * statement, a delete runs through {@link withTransaction}.
  */
 import type { App } from '../app.ts';
-import { createItem, deleteItem, getItem, listItems } from '../db/items.ts';
+import { type CreatedItem, createItem, deleteItem, getItem, ITEM_CONTENT_TYPE, listItems } from '../db/items.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { Dependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
+import { isLedgerConflict } from '../idempotency/index.ts';
 import { checkedId } from '../ids.ts';
 import { eventsTotal } from '../metrics.ts';
 import {
@@ -36,15 +37,31 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
     },
     async (request, reply) => {
       const name = validName(request.body.name);
-      const item = await withTransaction(db, async (tx) => {
-        const created = await createItem(tx, name);
-        const location = `/items/${created.id}`;
-        // Idempotency-Key: the key and this answer commit with the item, or neither (docs/idempotency.md).
-        await request.idempotency?.finish(tx, { statusCode: 201, headers: { location }, body: created });
-        return created;
-      });
+      const idempotency = request.idempotency;
+      let created: CreatedItem;
+      try {
+        // One statement: item, event and (keyed) the idempotency record with this exact answer (docs/idempotency.md).
+        created = await createItem(db.primary, name, idempotency ?? undefined);
+      } catch (error) {
+        if (idempotency === null || !isLedgerConflict(error)) throw error;
+        // PostgreSQL already has this key while Redis had no record (lost in a failover, expired lock, expired row):
+        // claim it first — `begin` answers with the recorded response or 422 itself, or takes over an expired row.
+        created = await withTransaction(db, async (tx) => {
+          await idempotency.begin(tx);
+          const item = await createItem(tx, name);
+          const headers = { location: `/items/${item.item.id}`, 'content-type': ITEM_CONTENT_TYPE };
+          await idempotency.finish(tx, { statusCode: 201, headers, payload: item.body });
+          return item;
+        });
+      }
       eventsTotal.inc({ type: 'ItemCreated' });
-      return reply.code(201).header('location', `/items/${item.id}`).send(item);
+      // A string is sent as is (no serializer runs; the schema still documents it): the JSON PostgreSQL built,
+      // byte-identical to the recorded answer.
+      return reply
+        .code(201)
+        .header('location', `/items/${created.item.id}`)
+        .type(ITEM_CONTENT_TYPE)
+        .send(created.body as unknown as typeof created.item);
     },
   );
 
