@@ -1,13 +1,18 @@
 /**
- * Redis via ioredis, standalone or behind Sentinel. The options exist so that no command hangs during an
- * outage: `commandTimeout` bounds every command, `maxRetriesPerRequest: 1` stops ioredis from replaying a
- * command across many reconnects, and a short capped reconnect delay (plus Sentinel's failover detector)
- * finds the new master within about a second of Sentinel promoting it — without restarting the API.
+ * Redis via ioredis, standalone or behind Sentinel. Every call of the store settles within `timeoutMs`,
+ * whatever Redis or the Sentinels do (DESIGN.md: queued commands otherwise hang during an outage), and the
+ * store follows a Sentinel failover within about a second, without restarting the API.
+ *
+ * ioredis' own `commandTimeout` is not enough for the first promise: it starts when ioredis hands the
+ * command to its connection, so the time spent queued behind a pending auto-pipeline is not counted
+ * (measured: up to 2 × the timeout with the master frozen), and a command never handed over has no timer at
+ * all. Each call therefore gets its own deadline, counted from the call (docs/redis.md).
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config.ts';
 import { withTimeout } from '../timeout.ts';
+import { type FailoverWatch, watchFailovers } from './failover-watch.ts';
 import type { KeyValueStore } from './store.ts';
 
 /** Reconnect backoff: 100 ms, 200 ms, … capped at 500 ms (failover measured at ~2.3 s). */
@@ -15,17 +20,20 @@ const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 500);
 
 /** Connects (in the background) to the Redis of `config`; commands fail fast until it is reachable. */
 export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }>, logger: Logger): KeyValueStore {
+  const { timeoutMs } = config;
   const common: RedisOptions = {
     password: config.password,
-    connectTimeout: Math.max(config.timeoutMs, 1000),
-    commandTimeout: config.timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    // Still set: it makes ioredis drop its own bookkeeping of a command that timed out.
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     retryStrategy,
     // A master demoted by Sentinel answers READONLY to writes while ioredis is still connected to it:
     // reconnect (asking the Sentinels for the new master) and resend the command (2).
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     // Commands issued in the same event-loop tick go out in one write: 2.1x the req/s of a bare INCR server
-    // under 32 concurrent connections (apps/api/bench/api.bench.ts).
+    // under 32 concurrent connections (apps/api/bench/api.bench.ts). Safe only because every call has its
+    // own deadline (see above): a pipeline waits for the one before it without any ioredis timer.
     enableAutoPipelining: true,
   };
   const redis =
@@ -36,9 +44,26 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
           name: config.masterName,
           sentinelPassword: config.sentinelPassword,
           sentinelRetryStrategy: retryStrategy,
-          failoverDetector: true,
+          // Without it a Sentinel that accepts the connection but never answers (frozen, partitioned) stalls
+          // every reconnection for good: the query asking it for the master has no timer.
+          sentinelCommandTimeout: timeoutMs,
+          // ioredis' failoverDetector could end the connection for good; failover-watch.ts replaces it.
+          failoverDetector: false,
         })
       : new Redis({ ...common, host: config.address.host, port: config.address.port });
+  const watch: FailoverWatch | undefined =
+    config.mode === 'sentinel'
+      ? watchFailovers(
+          redis,
+          {
+            sentinels: config.sentinels,
+            masterName: config.masterName,
+            sentinelPassword: config.sentinelPassword,
+            timeoutMs: Math.max(timeoutMs, 1000),
+          },
+          logger,
+        )
+      : undefined;
 
   // ioredis emits an error per failed reconnect attempt; log transitions, not every attempt.
   let healthy = true;
@@ -51,25 +76,43 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
     healthy = true;
   });
 
+  // ioredis stops reconnecting for good (status `end`) when a connection attempt is aborted; nothing but
+  // close() may leave the store without a connection, so start over.
+  let closing = false;
+  let restart: NodeJS.Timeout | undefined;
+  redis.on('end', () => {
+    if (closing || restart !== undefined) return;
+    logger.warn({ redis: config.mode }, 'Redis client gave up reconnecting; starting over');
+    restart = setTimeout(() => {
+      restart = undefined;
+      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, retryStrategy(5));
+  });
+
+  /** `call` bounded by the store's deadline, counted from now. */
+  const bounded = <T>(call: Promise<T>): Promise<T> => withTimeout(call, timeoutMs);
+
   return {
     kind: config.mode === 'sentinel' ? 'sentinel' : 'redis',
-    incr: (key) => redis.incr(key),
-    get: (key) => redis.get(key),
+    incr: (key) => bounded(redis.incr(key)),
+    get: (key) => bounded(redis.get(key)),
     async set(key, value, ttlMs) {
-      await redis.set(key, value, 'PX', ttlMs);
+      await bounded(redis.set(key, value, 'PX', ttlMs));
     },
     async setIfAbsent(key, value, ttlMs) {
-      return (await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK';
+      return (await bounded(redis.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
     },
     async del(key) {
-      return (await redis.del(key)) > 0;
+      return (await bounded(redis.del(key))) > 0;
     },
-    async ping(timeoutMs) {
-      await withTimeout(redis.ping(), timeoutMs);
+    async ping(pingTimeoutMs) {
+      await withTimeout(redis.ping(), pingTimeoutMs);
     },
     async close() {
-      // QUIT lets pending commands finish; disconnect() then also ends the failover detector's Sentinel
-      // subscriptions, which QUIT leaves reconnecting forever (keeping the process alive).
+      closing = true;
+      clearTimeout(restart);
+      watch?.close();
+      // QUIT lets pending commands finish; disconnect() then ends a connection attempt still in progress.
       await withTimeout(redis.quit(), 2000).catch(() => undefined);
       redis.disconnect();
     },
