@@ -1,9 +1,13 @@
 /**
  * The KeyValueStore contract, run against both implementations — real Redis and the in-process store of
- * embedded mode — so the two cannot drift apart.
+ * embedded mode — so the two cannot drift apart. For Redis also: every call settles within the store's
+ * timeout while the server is frozen (SIGSTOP: the connection stays open and nothing answers), including
+ * calls queued behind an auto-pipeline still waiting for its answers.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisCluster, startRedis } from '@lumen/testkit';
 import pino from 'pino';
 import { createMemoryStore } from '../src/kv/memory.ts';
@@ -12,6 +16,7 @@ import type { KeyValueStore } from '../src/kv/store.ts';
 
 let redis: RedisCluster;
 const stores: Record<string, KeyValueStore> = {};
+let frozenPid: number | undefined;
 
 before(async () => {
   redis = await startRedis();
@@ -27,6 +32,7 @@ before(async () => {
   stores.memory = createMemoryStore();
 });
 after(async () => {
+  if (frozenPid !== undefined) process.kill(frozenPid, 'SIGCONT');
   await Promise.all(Object.values(stores).map((s) => s.close()));
   await redis?.close();
 });
@@ -62,4 +68,72 @@ for (const kind of ['redis', 'memory'] as const) {
       await store().ping(1000);
     });
   });
+}
+
+describe('redis store with the server frozen', () => {
+  it('every call settles within the timeout, and the store works again once the server resumes', async (t) => {
+    const store = stores.redis as KeyValueStore;
+    const timeoutMs = 1000; // the store's timeout (before())
+    assert.equal(await store.incr('frozen'), 1);
+    frozenPid = pidOf(redis.master.port);
+    process.kill(frozenPid, 'SIGSTOP');
+    // Waves 300 ms apart: each finds the auto-pipeline of the wave before still waiting for its answers.
+    const calls: Promise<{ ms: number; error: string }>[] = [];
+    for (let wave = 0; wave < 6; wave++) {
+      for (let i = 0; i < 5; i++) {
+        const started = Date.now();
+        const op = [
+          () => store.incr('frozen'),
+          () => store.get('frozen'),
+          () => store.set('k', 'v', 1000),
+          () => store.setIfAbsent('lock', 'v', 1000),
+          () => store.del('k'),
+        ][i] as () => Promise<unknown>;
+        calls.push(
+          op().then(
+            () => ({ ms: Date.now() - started, error: 'answered by a frozen server' }),
+            (error: Error) => ({ ms: Date.now() - started, error: error.message }),
+          ),
+        );
+      }
+      await sleep(300);
+    }
+    const settled = await Promise.race([
+      Promise.all(calls),
+      sleep(10 * timeoutMs).then(() => assert.fail(`store calls did not settle within ${10 * timeoutMs} ms`)),
+    ]);
+    process.kill(frozenPid, 'SIGCONT');
+    frozenPid = undefined;
+
+    const slowest = Math.max(...settled.map((c) => c.ms));
+    t.diagnostic(`${settled.length} calls against the frozen server; slowest settled after ${slowest} ms`);
+    for (const call of settled) assert.match(call.error, /timed out/);
+    // The deadline plus scheduling slack; without a per-call deadline, queued calls took up to twice the timeout.
+    assert.ok(slowest <= timeoutMs + 500, `a call settled after ${slowest} ms; the timeout is ${timeoutMs} ms`);
+    await assert.doesNotReject(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await store.get('frozen');
+        } catch (error) {
+          if (attempt === 20) throw error;
+          await sleep(100);
+        }
+      }
+    }, 'the store works again after the server resumes');
+  });
+});
+
+/** PID of the redis-server listening on `port` (Redis titles its process `redis-server 127.0.0.1:<port>`). */
+function pidOf(port: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (command.includes('redis-server') && new RegExp(`127\\.0\\.0\\.1:${port}(?!\\d)`).test(command))
+        return Number(entry);
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  throw new Error(`no redis-server process listens on port ${port}`);
 }
