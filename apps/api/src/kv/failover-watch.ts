@@ -1,7 +1,7 @@
 /**
  * Follows Sentinel failovers for the store's Redis connection, in place of ioredis' `failoverDetector`.
  *
- * Why our own: ioredis' detector (6.0.0) had two defects that this CI reproduced (docs/redis-failover.md):
+ * Why our own: ioredis' detector (6.0.0) had two defects, both reproduced by the failover tests (docs/redis.md):
  * - when `+switch-master` arrived while the connection was still asking the Sentinels for the master, it
  *   ended that attempt, and ioredis then gave up for good (status `end`): every command failed with
  *   "Connection is closed." until the process restarted;
