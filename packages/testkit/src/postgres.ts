@@ -6,13 +6,24 @@
  * `lumen` owns the database `lumen`.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { instanceDir, removeInstanceDir, restartable, secret, startDaemon, waitFor } from './daemon.ts';
 import { HarnessError } from './errors.ts';
 
-const binDir = process.env.LUMEN_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL the distribution installed (Debian 12: 15, Ubuntu 24.04: 16), or LUMEN_PG_BIN. */
+const binDir = process.env.LUMEN_PG_BIN ?? newestPostgresBin();
+
+function newestPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return join(root, versions[0] ?? '15', 'bin');
+}
 
 export interface StartPostgresOptions {
   /** Also start a streaming replica of the primary. Default false. */
