@@ -18,7 +18,7 @@ import { createPgDatabase } from '../src/db/postgres.ts';
 import { createReadRouter } from '../src/db/reads.ts';
 import { createRedisStore } from '../src/kv/redis.ts';
 import { createLifecycle } from '../src/lifecycle.ts';
-import { traceFields } from '../src/tracing.ts';
+import { createLogger } from '../src/logger.ts';
 
 const config = loadConfig(process.env);
 const ready = (port: number) => process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -48,27 +48,12 @@ if (process.env.BENCH_SERVER === 'bare') {
   server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));
 } else {
   if (config.postgres.mode !== 'server' || config.redis.mode === 'memory') throw new Error('bench: real servers only');
-  // The same options as main.ts's logger, writing to /dev/null.
-  const logger = pino(
-    {
-      level: config.logLevel,
-      base: { service: 'lumen-api' },
-      // Keep in step with main.ts (redaction cost is part of what is measured; docs/telemetry.md).
-      redact: [
-        'password',
-        '*.password',
-        'rwDsn',
-        'roDsn',
-        '*.rwDsn',
-        '*.roDsn',
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'headers.authorization',
-      ],
-      mixin: traceFields,
-    },
+  // main.ts's logger (redaction and trace fields are part of what is measured; docs/telemetry.md), writing to /dev/null.
+  const logger = createLogger(
+    config,
     pino.destination({ dest: '/dev/null', sync: process.env.BENCH_LOG_SYNC === '1' }),
   );
+
   const db = createPgDatabase({ ...config.postgres, max: Number(process.env.BENCH_PG_POOL_MAX ?? 10) }, logger);
   await migrate(db.primary);
   const deps = { db, reads: createReadRouter(db, logger), kv: createRedisStore(config.redis, logger) };

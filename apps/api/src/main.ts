@@ -5,13 +5,13 @@
  *
  * Exit codes: 0 after a clean shutdown · 1 start failed or the drain timed out · 2 invalid configuration.
  */
-import pino from 'pino';
 import { buildAdminApp, buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDependencies } from './dependencies.ts';
 import { createLifecycle } from './lifecycle.ts';
+import { createLogger } from './logger.ts';
 import { shutdown } from './shutdown.ts';
-import { shutdownTracing, traceFields } from './tracing.ts';
+import { shutdownTracing } from './tracing.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -22,29 +22,7 @@ try {
   process.exit(error.exitCode);
 }
 
-const logger = pino(
-  {
-    level: config.logLevel,
-    base: { service: 'lumen-api' },
-    // Belt and braces: nothing logs these, but a future `log.info(config)` must not leak them.
-    redact: [
-      'password',
-      '*.password',
-      'rwDsn',
-      'roDsn',
-      '*.rwDsn',
-      '*.roDsn',
-      'req.headers.authorization',
-      'req.headers.cookie',
-      'headers.authorization',
-    ],
-    // trace_id/span_id of the active span on every line, so Grafana jumps from a log line to its trace (tracing.ts).
-    mixin: traceFields,
-  },
-  // Asynchronous writes to stdout: written synchronously, the per-request line cost 25-35% of GET /hello throughput
-  // (apps/api/bench, `async log writes` row). Lines stay in order, and pino flushes what is buffered on exit.
-  pino.destination({ dest: 1, sync: false }),
-);
+const logger = createLogger(config);
 
 try {
   const deps = await openDependencies(config, logger);
