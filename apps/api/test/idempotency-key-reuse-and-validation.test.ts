@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let redis: RedisCluster;
@@ -19,7 +19,7 @@ const items = async () =>
 
 before(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn, REDIS_ADDR: redis.master.addr, REDIS_PASSWORD: redis.password });
+  api = await startApi(serverEnv(pg, redis));
 });
 after(async () => {
   await api?.close();

@@ -8,7 +8,7 @@ import { after, before, it } from 'node:test';
 import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
 import { Redis } from 'ioredis';
 import { prune } from '../src/idempotency/ledger.ts';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let redis: RedisCluster;
@@ -17,7 +17,7 @@ let client: Redis;
 
 before(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn, REDIS_ADDR: redis.master.addr, REDIS_PASSWORD: redis.password });
+  api = await startApi(serverEnv(pg, redis));
   client = new Redis({ host: redis.master.host, port: redis.master.port, password: redis.password });
 });
 after(async () => {

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type PgCluster, startPostgres, withClient } from '@lumen/testkit';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let api: RunningApi;
 
 before(async () => {
   pg = await startPostgres();
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn });
+  api = await startApi(serverEnv(pg));
 });
 after(async () => {
   await api?.close();

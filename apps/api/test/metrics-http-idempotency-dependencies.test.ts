@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildAdminApp } from '../src/app.ts';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 interface Sample {
   name: string;
@@ -27,12 +27,7 @@ let admin: FastifyInstance;
 
 before(async () => {
   [pg, redis] = await Promise.all([startPostgres({ replica: true }), startRedis()]);
-  api = await startApi({
-    PG_RW_DSN: pg.primary.dsn,
-    PG_RO_DSN: pg.replica?.dsn,
-    REDIS_ADDR: redis.master.addr,
-    REDIS_PASSWORD: redis.password,
-  });
+  api = await startApi(serverEnv(pg, redis));
   admin = await buildAdminApp({ logger: pino({ level: 'silent' }) });
 });
 after(async () => {

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { type PgCluster, startPostgres, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let api: RunningApi;
 
 before(async () => {
   pg = await startPostgres({ replica: true });
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn, PG_RO_DSN: pg.replica?.dsn });
+  api = await startApi(serverEnv(pg));
 });
 after(async () => {
   await api?.close();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let redis: RedisCluster;
@@ -15,7 +15,7 @@ let api: RunningApi;
 
 before(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn, REDIS_ADDR: redis.master.addr, REDIS_PASSWORD: redis.password });
+  api = await startApi(serverEnv(pg, redis));
 });
 after(async () => {
   await api?.close();

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createRedisStore } from '../src/kv/redis.ts';
 import type { KeyValueStore } from '../src/kv/store.ts';
-import { call, type Reply, type RunningApi, startApi } from './support/api.ts';
+import { call, type Reply, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let redis: RedisCluster;
@@ -28,13 +28,7 @@ const frozen = new Set<number>();
 
 before(async () => {
   [pg, redis, spare] = await Promise.all([startPostgres(), startRedis({ sentinels: 3 }), startRedis({ sentinels: 3 })]);
-  api = await startApi({
-    PG_RW_DSN: pg.primary.dsn,
-    REDIS_MODE: 'sentinel',
-    REDIS_SENTINEL_ADDRS: redis.sentinelAddrs,
-    REDIS_MASTER_NAME: redis.masterName,
-    REDIS_PASSWORD: redis.password,
-  });
+  api = await startApi(serverEnv(pg, redis));
 });
 after(async () => {
   for (const pid of frozen) thaw(pid);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { type PgCluster, startPostgres } from '@lumen/testkit';
-import { call, type RunningApi, startApi } from './support/api.ts';
+import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
 
 let pg: PgCluster;
 let api: RunningApi;
@@ -14,7 +14,7 @@ let api: RunningApi;
 before(async () => {
   // Only the replica applies it (it is a recovery setting); 1 s is well within the 5 s lag bound.
   pg = await startPostgres({ replica: true, settings: { recovery_min_apply_delay: '1s' } });
-  api = await startApi({ PG_RW_DSN: pg.primary.dsn, PG_RO_DSN: pg.replica?.dsn });
+  api = await startApi(serverEnv(pg));
   await pg.replica?.caughtUp();
   await api.deps.reads.probe();
 });

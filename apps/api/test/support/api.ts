@@ -3,6 +3,7 @@
  * listening on a free loopback port, plus a small HTTP client. Real HTTP, so content types, status codes and
  * headers are what a client sees.
  */
+import type { PgCluster, RedisCluster } from '@lumen/testkit';
 import pino from 'pino';
 import { type App, buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -16,6 +17,27 @@ export interface RunningApi {
   deps: Dependencies;
   lifecycle: Lifecycle;
   close(): Promise<void>;
+}
+
+/**
+ * lumen-api's environment for harness servers: the primary (and the replica, if started) as PG_RW_DSN/PG_RO_DSN;
+ * Redis through its Sentinels when it has any, else its master directly.
+ */
+export function serverEnv(pg: PgCluster, redis?: RedisCluster): Record<string, string | undefined> {
+  return {
+    PG_RW_DSN: pg.primary.dsn,
+    ...(pg.replica ? { PG_RO_DSN: pg.replica.dsn } : {}),
+    ...(redis === undefined
+      ? {}
+      : redis.sentinels.length > 0
+        ? {
+            REDIS_MODE: 'sentinel',
+            REDIS_SENTINEL_ADDRS: redis.sentinelAddrs,
+            REDIS_MASTER_NAME: redis.masterName,
+            REDIS_PASSWORD: redis.password,
+          }
+        : { REDIS_ADDR: redis.master.addr, REDIS_PASSWORD: redis.password }),
+  };
 }
 
 /** Builds and starts the API from `env` (on top of loopback/port-0 defaults). LUMEN_TEST_LOG=debug shows its logs. */
