@@ -2,7 +2,9 @@
  * Consistency proofs: selectors select something real, custom resources come after their
  * CRDs, no plaintext secrets, every image is an inventory image pinned by digest.
  */
+
 import { parse as parseYaml } from 'yaml';
+import { builtinGroups } from './api-groups.ts';
 import { type Cluster, namespaceOf, type Workload } from './cluster.ts';
 import { apiGroup, objectId } from './manifests.ts';
 import { allContainers, podOf } from './pod-spec.ts';
@@ -115,30 +117,6 @@ export function checkSelectors(cluster: Cluster): Violation[] {
   }
   return out;
 }
-
-/** API groups served by Kubernetes itself or by K3s out of the box: no CRD needed. */
-const builtinGroups = new Set([
-  '',
-  'apps',
-  'batch',
-  'autoscaling',
-  'policy',
-  'networking.k8s.io',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'coordination.k8s.io',
-  'scheduling.k8s.io',
-  'node.k8s.io',
-  'discovery.k8s.io',
-  'certificates.k8s.io',
-  'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-  'helm.cattle.io',
-  'k3s.cattle.io',
-]);
 
 /** Argo CD is installed by the bootstrap (Ansible) before anything in deploy/ syncs. */
 const bootstrapCrds = new Set(['argoproj.io/Application', 'argoproj.io/AppProject', 'argoproj.io/ApplicationSet']);

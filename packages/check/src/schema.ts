@@ -4,6 +4,7 @@
  * for the others. Those validators ignore unknown fields, so known-fields.ts adds the check
  * that a misspelt field in lumen's own objects is an error.
  */
+import { kubernetesModelGroups } from './api-groups.ts';
 import { unknownFields } from './known-fields.ts';
 import { localSchemas, validateLocal } from './local-schemas.ts';
 import { apiGroup, objectId } from './manifests.ts';
@@ -18,23 +19,6 @@ const modelPackages: Record<string, string[]> = {
   'traefik.io': ['@kubernetes-models/traefik'],
   'traefik.containo.us': ['@kubernetes-models/traefik'],
 };
-
-const coreGroups = new Set([
-  '',
-  'apps',
-  'batch',
-  'autoscaling',
-  'policy',
-  'networking.k8s.io',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'scheduling.k8s.io',
-  'coordination.k8s.io',
-  'node.k8s.io',
-  'discovery.k8s.io',
-]);
 
 type Validate = (obj: K8sObject) => string[];
 
@@ -84,7 +68,7 @@ async function resolve(obj: K8sObject): Promise<KindSchema | null> {
   if (local) {
     found = { validate: (o) => validateLocal(local, o) };
   } else if (/^[A-Za-z0-9]+$/.test(kind) && typeof obj.apiVersion === 'string') {
-    const packages = coreGroups.has(group) ? ['kubernetes-models'] : (modelPackages[group] ?? []);
+    const packages = kubernetesModelGroups.has(group) ? ['kubernetes-models'] : (modelPackages[group] ?? []);
     for (const pkg of packages) {
       found = await loadModel(`${pkg}/${obj.apiVersion}/${kind}`, kind);
       if (found) break;
