@@ -5,7 +5,7 @@
  * check on everything read (a server that lies is the only way to test that one).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startRegistry, type Registry as TestRegistry, waitFor } from '@lumen/testkit';
+import { freePort, selfSignedCertificate, startRegistry, type Registry as TestRegistry, waitFor } from '@lumen/testkit';
 import { stringify } from 'yaml';
 import { digestOf, MediaType, OciErrorCode, Registry } from '../src/index.ts';
 
@@ -50,29 +50,7 @@ describe('registry client', () => {
   before(async () => {
     plain = await startRegistry();
     // Token auth: a JWT service (ES256, x5c chain) and a registry that trusts its certificate.
-    const key = join(work, 'token.key');
-    const cert = join(work, 'token.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=lumen-token',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile: cert } = selfSignedCertificate(work, { name: 'token', commonName: 'lumen-token' });
     const signingKey = createPrivateKey(readFileSync(key));
     const certDer = Buffer.from(readFileSync(cert, 'utf8').replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
     tokenServer = createServer((req, res) => {

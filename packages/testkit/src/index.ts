@@ -19,3 +19,5 @@ export type { RedisCluster, RedisNode, StartRedisOptions } from './redis.ts';
 export { startRedis } from './redis.ts';
 export type { Registry, StartRegistryOptions } from './registry.ts';
 export { startRegistry } from './registry.ts';
+export type { SelfSignedCertificate } from './tls.ts';
+export { selfSignedCertificate } from './tls.ts';

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { selfSignedCertificate } from '@lumen/testkit';
 import { stringify } from 'yaml';
 
 export function makeChart(dir: string, name: string, version: string): Buffer {
@@ -54,31 +55,11 @@ export async function startChartRepo(
   charts: { name: string; version: string; archive: Buffer }[],
   files: Record<string, Buffer> = {},
 ): Promise<ChartRepo> {
-  const key = join(dir, 'repo-key.pem');
-  const cert = join(dir, 'repo-cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { keyFile: key, certFile: cert } = selfSignedCertificate(dir, {
+    name: 'repo',
+    commonName: '127.0.0.1',
+    ipSan: '127.0.0.1',
+  });
   const certPem = readFileSync(cert, 'utf8');
   setDefaultCACertificates([...getCACertificates('default'), certPem]);
   const entries: Record<string, unknown[]> = {};
