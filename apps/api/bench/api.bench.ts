@@ -5,13 +5,16 @@
  * - GET /hello vs a bare node:http + ioredis server doing the same INCR        (goal ≥ 0.8×)
  * - keyed POST /items (a new Idempotency-Key per request) vs direct single-row INSERTs through pg at the same
  *   concurrency and pool size                                                  (goal ≥ 0.5×)
+ * - floor: the same work as a keyed POST (hash, Redis lock, the one statement, Redis answer) on bare node:http +
+ *   ioredis + pg, without validation, logging, metrics or error handling: how close to the insert baseline any
+ *   implementation of that work gets on this machine (bench/server.ts `bare-keyed`);
  * - knobs: ioredis enableAutoPipelining off, LOG_LEVEL=warn, synchronous log writes, tracing on (OTLP export to a
  *   local sink; all requests and 10% sampled), unkeyed POST (the cost of idempotency itself), PG pool sizes.
  *
  * Scenarios are interleaved: every server of a group is started first, then each round runs every scenario once,
  * and the table shows the median round. On a shared machine the load of other processes drifts by tens of percent
  * within a minute; interleaving spreads that drift over all scenarios instead of favouring whichever ran in a quiet
- * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 3), `BENCH_CONNECTIONS`
+ * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 5), `BENCH_CONNECTIONS`
  * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_AB_DIR` (the `apps/api` folder of
  * another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old` with both node_modules linked: adds its
  * keyed and unkeyed POST rows to the same interleaved run, for before/after comparisons). Numbers depend on the
@@ -54,7 +57,7 @@ interface Scenario {
 }
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const apiDir = join(import.meta.dirname, '..');
 
@@ -165,6 +168,12 @@ const allGroups: Record<string, Scenario[]> = {
           }),
         ]
       : []),
+    scenario({
+      name: 'floor: bare node:http keyed POST, same work',
+      baseline: INSERT,
+      server: { env: { BENCH_SERVER: 'bare-keyed' } },
+      run: post(true),
+    }),
     scenario({
       name: 'knob: unkeyed POST /items',
       baseline: INSERT,

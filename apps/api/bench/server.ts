@@ -1,6 +1,7 @@
 /**
  * A server process for api.bench.ts, so the load generator and the server never share a core:
  * - `BENCH_SERVER=bare`: the baseline — node:http + ioredis answering GET /hello with INCR, nothing else;
+ * - `BENCH_SERVER=bare-keyed`: the floor of keyed POST /items — its round trips on node:http + ioredis + pg, nothing else;
  * - `BENCH_SERVER=api`: lumen-api built exactly as main.ts builds it (same logger options, same dependencies),
  *   with the knobs the bench varies: `BENCH_PG_POOL_MAX`, `LOG_LEVEL` (logs go to /dev/null: the cost of
  *   serializing and writing them is measured, not a terminal's).
@@ -8,11 +9,14 @@
  * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining, as lumen-api's kv/redis.ts sets it),
  * BENCH_LOG_SYNC=1 (api only: synchronous log writes; main.ts writes asynchronously).
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { CREATE_ITEM, ITEM_CONTENT_TYPE } from '../src/db/items.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createPgDatabase } from '../src/db/postgres.ts';
 import { createReadRouter } from '../src/db/reads.ts';
@@ -43,6 +47,45 @@ if (process.env.BENCH_SERVER === 'bare') {
       'content-length': Buffer.byteLength(body),
     });
     res.end(body);
+  });
+  server.keepAliveTimeout = 95_000;
+  server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));
+} else if (process.env.BENCH_SERVER === 'bare-keyed') {
+  // The work of a keyed POST /items without lumen-api around it: read and hash the body, SET NX PX the key in Redis,
+  // the same single statement (item, event, ledger row), SET PX the answer, respond. A floor, not a baseline: what
+  // the same round trips cost on bare node:http + ioredis + pg, no validation, logging, metrics or error handling.
+  if (config.redis.mode !== 'standalone' || config.postgres.mode !== 'server') throw new Error('bench: real servers');
+  const redis = new Redis({
+    host: config.redis.address.host,
+    port: config.redis.address.port,
+    password: config.redis.password,
+    enableAutoPipelining: true,
+  });
+  const pool = new pg.Pool({ connectionString: config.postgres.rwDsn, max: 10 });
+  await migrate(createPgDatabase({ ...config.postgres, max: 1 }, createLogger({ logLevel: 'warn' })).primary);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const { name } = JSON.parse(body.toString()) as { name: string };
+      const key = String(req.headers['idempotency-key']);
+      const fingerprint = `POST ${req.url} ${createHash('sha256').update(body).digest('hex')}`;
+      await redis.set(`idem:${key}`, JSON.stringify({ state: 'pending', fingerprint }), 'PX', 30_000, 'NX');
+      const { rows } = await pool.query({
+        name: 'create_item',
+        text: CREATE_ITEM,
+        values: [name, key, fingerprint, ITEM_CONTENT_TYPE],
+      });
+      const answer = (rows[0] as { id: string; body: string }).body;
+      await redis.set(`idem:${key}`, JSON.stringify({ state: 'done', fingerprint, body: answer }), 'PX', 86_400_000);
+      res.writeHead(201, {
+        'content-type': ITEM_CONTENT_TYPE,
+        'content-length': Buffer.byteLength(answer),
+        location: `/items/${(rows[0] as { id: string }).id}`,
+      });
+      res.end(answer);
+    });
   });
   server.keepAliveTimeout = 95_000;
   server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));

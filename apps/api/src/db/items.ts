@@ -48,7 +48,7 @@ export interface LedgerKey {
 // or none does. The ledger insert has no ON CONFLICT on purpose: a key already recorded fails the whole statement
 // with a unique violation (a concurrent duplicate first waits for the holder's commit), and nothing is written.
 // Measured against BEGIN + 3 INSERTs + COMMIT: 4 round trips fewer per keyed write (docs/telemetry.md#benchmark).
-const CREATE_ITEM = `WITH item AS (
+export const CREATE_ITEM = `WITH item AS (
     INSERT INTO items (name) VALUES ($1) RETURNING id, name, created_at
   ), answer AS (
     SELECT id, name, created_at,
