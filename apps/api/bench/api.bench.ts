@@ -8,7 +8,7 @@
  * - floor: the same work as a keyed POST (hash, Redis lock, the one statement, Redis answer) on bare node:http +
  *   ioredis + pg, without validation, logging, metrics or error handling: how close to the insert baseline any
  *   implementation of that work gets on this machine (bench/server.ts `bare-keyed`);
- * - knobs: ioredis enableAutoPipelining off, LOG_LEVEL=warn, synchronous log writes, tracing on (OTLP export to a
+ * - knobs: ioredis enableAutoPipelining off, LOG_LEVEL=warn, pino's asynchronous destination, tracing on (OTLP export to a
  *   local sink; all requests and 10% sampled), unkeyed POST (the cost of idempotency itself), PG pool sizes.
  *
  * Scenarios are interleaved: every server of a group is started first, then each round runs every scenario once,
@@ -117,9 +117,9 @@ const allGroups: Record<string, Scenario[]> = {
       run: hello,
     }),
     scenario({
-      name: 'knob: GET /hello, synchronous log writes',
+      name: 'knob: GET /hello, async log writes per line',
       baseline: BARE,
-      server: { env: { BENCH_SERVER: 'api', BENCH_LOG_SYNC: '1' } },
+      server: { env: { BENCH_SERVER: 'api', BENCH_LOG_ASYNC: '1' } },
       run: hello,
     }),
     scenario({
