@@ -27,6 +27,7 @@ import type {
 } from 'fastify';
 import type { Queryable } from '../db/types.ts';
 import { Problem } from '../schemas.ts';
+import { withTimeout } from '../timeout.ts';
 import { claim, complete, prune, record } from './ledger.ts';
 import {
   type DoneRecord,
@@ -336,7 +337,7 @@ export async function idempotencyPlugin(app: FastifyInstance, options: Idempoten
   async function acquire(key: string, lock: string): Promise<string | null> {
     const acquiring = store.acquire(key, lock, lockTtlMs);
     try {
-      return await withTimeout(acquiring, timeoutMs);
+      return await storeDeadline(acquiring, timeoutMs);
     } catch (error) {
       acquiring.then(
         (previous) => {
@@ -349,7 +350,7 @@ export async function idempotencyPlugin(app: FastifyInstance, options: Idempoten
   }
 
   async function replaceUnreadable(key: string, previous: string, lock: string): Promise<boolean> {
-    return withTimeout(store.replace(key, previous, lock, lockTtlMs), timeoutMs).catch(() => false);
+    return storeDeadline(store.replace(key, previous, lock, lockTtlMs), timeoutMs).catch(() => false);
   }
 
   function context(s: RequestState): IdempotencyContext {
@@ -514,26 +515,9 @@ function hooks<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-// On every keyed request (twice): one timer and one promise, no Promise.race and no finally() (each of which adds
-// promises and microtasks per call; same pattern as kv/redis.ts `bounded`).
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(expire, ms, reject, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-function expire(reject: (error: Error) => void, ms: number): void {
-  reject(new Error(`idempotency store did not answer within ${ms} ms`));
+/** A store call bounded by the plugin's store timeout (`timeout.ts`). */
+function storeDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(promise, ms, `idempotency store did not answer within ${ms} ms`);
 }
 
 async function guarded<T>(
@@ -543,7 +527,7 @@ async function guarded<T>(
   what: string,
 ): Promise<T | undefined> {
   try {
-    return await withTimeout(promise, ms);
+    return await storeDeadline(promise, ms);
   } catch (error) {
     request.log.warn({ err: error }, `${what} failed`);
     return undefined;

@@ -89,27 +89,8 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
     }, retryStrategy(5));
   });
 
-  /**
-   * `call` bounded by the store's deadline, counted from now. Same error as withTimeout(), written out because it
-   * is on every request's path: one timer, no extra promises (32 concurrent INCRs on loopback: withTimeout 0.88× the
-   * calls/s of a bare ioredis store, this version 0.94–1.13× over 3 runs, i.e. noise).
-   */
-  const bounded = <T>(call: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(expire, timeoutMs, reject);
-      call.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  const expire = (reject: (error: Error) => void) =>
-    reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+  /** `call` bounded by the store's deadline, counted from now. */
+  const bounded = <T>(call: Promise<T>): Promise<T> => withTimeout(call, timeoutMs);
 
   return {
     kind: config.mode === 'sentinel' ? 'sentinel' : 'redis',
