@@ -15,13 +15,15 @@
  * and the table shows the median round. On a shared machine the load of other processes drifts by tens of percent
  * within a minute; interleaving spreads that drift over all scenarios instead of favouring whichever ran in a quiet
  * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 5), `BENCH_CONNECTIONS`
- * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_AB_DIR` (the `apps/api` folder of
- * another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old` with both node_modules linked: adds its
- * keyed and unkeyed POST rows to the same interleaved run, for before/after comparisons). Numbers depend on the
+ * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_KNOBS=0` (leaves the knob rows out),
+ * `BENCH_AB_DIR` (the `apps/api` folder of another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old`
+ * with `/tmp/old/node_modules` linked to this checkout's: adds its GET /hello, keyed and unkeyed POST rows to the same
+ * interleaved run, for before/after comparisons). Numbers depend on the
  * machine: compare ratios, not absolutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -33,6 +35,8 @@ interface LoadResult {
   p50: number;
   p99: number;
   failed: number;
+  /** CPU time of the server process per answered request, µs (user + system; none for in-process scenarios). */
+  cpuUs?: number;
 }
 interface AutocannonResult {
   requests: { total: number };
@@ -110,6 +114,16 @@ const allGroups: Record<string, Scenario[]> = {
       server: { env: { BENCH_SERVER: 'api' } },
       run: hello,
     }),
+    ...(process.env.BENCH_AB_DIR
+      ? [
+          scenario({
+            name: 'A/B: BENCH_AB_DIR GET /hello',
+            baseline: BARE,
+            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
+            run: hello,
+          }),
+        ]
+      : []),
     scenario({
       name: 'knob: GET /hello, LOG_LEVEL=warn',
       baseline: BARE,
@@ -197,7 +211,7 @@ const allGroups: Record<string, Scenario[]> = {
 const groups = (process.env.BENCH_GROUPS ?? 'hello,post').split(',').map((g) => {
   const group = allGroups[g.trim()];
   if (group === undefined) throw new Error(`BENCH_GROUPS: unknown group "${g}" (hello, post)`);
-  return group;
+  return process.env.BENCH_KNOBS === '0' ? group.filter((s) => !s.name.startsWith('knob:')) : group;
 });
 
 try {
@@ -206,7 +220,7 @@ try {
       for (const s of group) if (s.server) await startServer(s);
       for (const s of group) await s.run(s.url ?? '', 1); // warm-up: JIT, pools, connections
       for (let round = 0; round < ROUNDS; round++) {
-        for (const s of group) s.results.push(await s.run(s.url ?? '', SECONDS));
+        for (const s of group) s.results.push(await measured(s));
       }
     } finally {
       await Promise.all(group.map((s) => (s.child ? stop(s.child) : undefined)));
@@ -237,6 +251,23 @@ async function startServer(s: Scenario): Promise<void> {
     child.stdout?.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0] ?? '').port));
   });
   s.url = `http://127.0.0.1:${port}`;
+}
+
+/** One round of `s`, with the CPU its server process spent on it. */
+async function measured(s: Scenario): Promise<LoadResult> {
+  const pid = s.child?.pid;
+  const before = pid === undefined ? 0 : await cpuSeconds(pid);
+  const result = await s.run(s.url ?? '', SECONDS);
+  if (pid === undefined || result.rps === 0) return result;
+  return { ...result, cpuUs: (((await cpuSeconds(pid)) - before) * 1e6) / (result.rps * SECONDS) };
+}
+
+/** User + system CPU seconds of a process so far, from /proc (clock ticks of 10 ms: USER_HZ is 100 on Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  // Fields after the command name, which is in parentheses and may contain spaces: utime and stime are the 12th and 13th.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function load(options: Record<string, unknown>, seconds: number): Promise<LoadResult> {
@@ -279,6 +310,10 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+function medianOf(values: number[]): number | undefined {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /** The round with the median req/s of a scenario. */
 function median(s: Scenario): LoadResult {
   const sorted = [...s.results].sort((a, b) => a.rps - b.rps);
@@ -291,7 +326,7 @@ function print(scenarios: Scenario[]): void {
     `lumen-api bench: ${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ` +
       'PostgreSQL 15 + Redis 7 on loopback\n',
   );
-  console.log(`${'scenario'.padEnd(46)}    req/s   p50 ms   p99 ms    failed  ratio   (rounds: req/s)`);
+  console.log(`${'scenario'.padEnd(46)}    req/s   p50 ms   p99 ms  cpu µs/req   failed  ratio   (rounds: req/s)`);
   for (const s of scenarios) {
     const m = median(s);
     const base = scenarios.find((b) => b.name === s.baseline);
@@ -299,8 +334,9 @@ function print(scenarios: Scenario[]): void {
     const goal = s.goal === undefined ? '' : ` goal ≥ ${s.goal}: ${Number(ratio) >= s.goal ? 'met' : 'MISSED'}`;
     const failed = s.results.reduce((n, r) => n + r.failed, 0);
     const rounds = s.results.map((r) => Math.round(r.rps)).join(' ');
+    const cpu = medianOf(s.results.flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs])));
     console.log(
-      `${s.name.padEnd(46)}${num(m.rps)}${num(m.p50, 1)}${num(m.p99, 1)}${String(failed).padStart(10)}  ${ratio.padEnd(6)}  (${rounds})${goal}`,
+      `${s.name.padEnd(46)}${num(m.rps)}${num(m.p50, 1)}${num(m.p99, 1)}${(cpu === undefined ? '' : cpu.toFixed(1)).padStart(12)}${String(failed).padStart(9)}  ${ratio.padEnd(6)}  (${rounds})${goal}`,
     );
   }
 }

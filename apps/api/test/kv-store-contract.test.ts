@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisCluster, startRedis } from '@lumen/testkit';
@@ -110,18 +111,73 @@ describe('redis store with the server frozen', () => {
     for (const call of settled) assert.match(call.error, /timed out/);
     // The deadline plus scheduling slack; without a per-call deadline, queued calls took up to twice the timeout.
     assert.ok(slowest <= timeoutMs + 500, `a call settled after ${slowest} ms; the timeout is ${timeoutMs} ms`);
-    await assert.doesNotReject(async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await store.get('frozen');
-        } catch (error) {
-          if (attempt === 20) throw error;
-          await sleep(100);
-        }
-      }
-    }, 'the store works again after the server resumes');
+    await assert.doesNotReject(
+      retried(() => store.get('frozen'), 20),
+      'the store works again after the server resumes',
+    );
   });
 });
+
+describe('redis store connecting to a frozen server', () => {
+  it('drops a connection whose handshake gets no answer and connects again, then works once the server resumes', async (t) => {
+    // A counting TCP relay in front of the real server: each connection the store opens is one accepted here.
+    let accepted = 0;
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      accepted++;
+      const upstream = connect(redis.master.port, redis.master.host);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy()).on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    frozenPid = pidOf(redis.master.port);
+    process.kill(frozenPid, 'SIGSTOP');
+    const store = createRedisStore(
+      {
+        mode: 'standalone',
+        address: { host: '127.0.0.1', port: (relay.address() as AddressInfo).port },
+        password: redis.password,
+        timeoutMs: 500,
+      },
+      pino({ level: 'silent' }),
+    );
+    try {
+      // The kernel accepts the connections of a stopped process, so AUTH and the ready check simply get no answer.
+      // The handshake deadline is the connect timeout (at least 1 s): within 3.5 s, at least a second attempt.
+      await sleep(3500);
+      t.diagnostic(`${accepted} connections in 3.5 s while the server was frozen`);
+      assert.ok(accepted >= 2, `the store waited on its first connection for good (${accepted} connection)`);
+      await assert.rejects(store.incr('frozen-handshake'), /timed out/);
+      process.kill(frozenPid, 'SIGCONT');
+      frozenPid = undefined;
+      await assert.doesNotReject(
+        retried(() => store.incr('frozen-handshake'), 30),
+        'the store works once the server resumes',
+      );
+    } finally {
+      await store.close();
+      for (const s of sockets) s.destroy();
+      relay.close();
+    }
+  });
+});
+
+/** `call`, tried every 100 ms until it resolves, at most `attempts` times more; the last error otherwise. */
+async function retried<T>(call: () => Promise<T>, attempts: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt === attempts) throw error;
+      await sleep(100);
+    }
+  }
+}
 
 /** PID of the redis-server listening on `port` (Redis titles its process `redis-server 127.0.0.1:<port>`). */
 function pidOf(port: number): number {
