@@ -7,7 +7,7 @@
  *   serializing and writing them is measured, not a terminal's).
  * Prints `{"port":N}` on stdout once listening. Env: PG_RW_DSN, REDIS_ADDR, REDIS_PASSWORD,
  * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining, as lumen-api's kv/redis.ts sets it),
- * BENCH_LOG_ASYNC=1 (api only: pino's asynchronous destination, a write per line; main.ts batches per event-loop turn).
+ * BENCH_LOG_ASYNC=1 (api only: pino's asynchronous destination, a write per line; main.ts writes batches, logger.ts `batched`).
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,7 +22,7 @@ import { createPgDatabase } from '../src/db/postgres.ts';
 import { createReadRouter } from '../src/db/reads.ts';
 import { createRedisStore } from '../src/kv/redis.ts';
 import { createLifecycle } from '../src/lifecycle.ts';
-import { batchPerTurn, createLogger } from '../src/logger.ts';
+import { batched, createLogger } from '../src/logger.ts';
 
 const config = loadConfig(process.env);
 const ready = (port: number) => process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -96,7 +96,7 @@ if (process.env.BENCH_SERVER === 'bare') {
     config,
     process.env.BENCH_LOG_ASYNC === '1'
       ? pino.destination({ dest: '/dev/null', sync: false })
-      : batchPerTurn(pino.destination({ dest: '/dev/null', sync: true })),
+      : batched(pino.destination({ dest: '/dev/null', sync: true })),
   );
 
   const db = createPgDatabase({ ...config.postgres, max: Number(process.env.BENCH_PG_POOL_MAX ?? 10) }, logger);

@@ -5,7 +5,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { traceFields } from './tracing.ts';
+import { traceFields, tracingEnabled } from './tracing.ts';
 
 /**
  * Property names whose values never reach a log line, at any depth up to {@link MAX_DEPTH} (DESIGN.md: secrets never
@@ -84,32 +84,40 @@ function serializeError(error: Error): Record<string, unknown> {
   return censorSecrets(serialized);
 }
 
+/** How long an info line may wait for others before it is written, and how many bytes are written at once at most. */
+export const LOG_BATCH = { maxDelayMs: 50, maxBytes: 16_384 } as const;
+
 /**
- * Hands the lines written during one event-loop turn to `stream` as one write, at the end of the turn. Under load a
- * turn answers dozens of requests: one write per turn instead of one per line. On stdout (synchronous, see
- * {@link createLogger}) that is one `write(2)` per turn; `flushSync` and process exit write what is pending.
+ * Hands the lines written to `stream` in batches: one write when {@link LOG_BATCH} `maxBytes` are pending or
+ * `maxDelayMs` after the first pending line, whichever comes first. A warn, error or fatal line is written at once,
+ * with the lines before it, in order; so is whatever is pending at `flushSync()` and at process exit. On stdout
+ * (synchronous, see {@link createLogger}) that is one `write(2)` per batch instead of one per line: under load a
+ * batch holds hundreds of access lines. Only a process killed outright (SIGKILL, OOM) loses the info lines of its
+ * last `maxDelayMs`.
  */
-export function batchPerTurn(stream: DestinationStream & { flushSync?(): void }): DestinationStream & {
+export function batched(stream: DestinationStream & { flushSync?(): void }): DestinationStream & {
   flushSync(): void;
   flush(cb?: (error?: Error) => void): void;
 } {
   let pending: string[] = [];
-  let scheduled = false;
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
   const drain = () => {
-    scheduled = false;
+    clearTimeout(timer);
+    timer = undefined;
     if (pending.length === 0) return;
     const lines = pending.length === 1 ? (pending[0] as string) : pending.join('');
     pending = [];
+    bytes = 0;
     stream.write(lines);
   };
   process.once('exit', drain);
   return {
     write(line: string) {
       pending.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
-      }
+      bytes += line.length;
+      if (bytes >= LOG_BATCH.maxBytes || isWarnOrWorse(line)) drain();
+      else if (timer === undefined) timer = setTimeout(drain, LOG_BATCH.maxDelayMs).unref();
     },
     flushSync() {
       drain();
@@ -122,16 +130,21 @@ export function batchPerTurn(stream: DestinationStream & { flushSync?(): void })
   };
 }
 
+/** Whether a pino line (`{"level":NN,…`, levels 40 warn, 50 error, 60 fatal) is a warning or worse. */
+function isWarnOrWorse(line: string): boolean {
+  return line.startsWith('{"level":') && line.charCodeAt(9) >= 52 /* '4' */ && line.charCodeAt(11) === 44 /* ',' */;
+}
+
 /**
- * Creates the logger writing to `destination`. Default: stdout, the lines of each event-loop turn in one synchronous
- * write at the end of the turn ({@link batchPerTurn}). Measured against pino's asynchronous destination (a write per
- * line handed to libuv's thread pool): 0.94x the server CPU per GET /hello request and 1.05x the req/s (apps/api/bench,
- * interleaved rounds). Synchronous also means a slow log reader slows the process down instead of letting its buffer
- * grow without bound, and nothing written is lost on a crash after the turn.
+ * Creates the logger writing to `destination`. Default: stdout, in synchronous batched writes ({@link batched}).
+ * Synchronous means a slow log reader slows the process down instead of letting a buffer grow without bound.
+ * Measured per GET /hello (apps/api/bench, docs/telemetry.md): pino's asynchronous destination (a write per line
+ * through libuv's thread pool) cost 1.06x the server CPU of one write per event-loop turn, which cost 1.07x that of
+ * these batches.
  */
 export function createLogger(
   config: Pick<Config, 'logLevel'>,
-  destination: DestinationStream = batchPerTurn(pino.destination({ dest: 1, sync: true })),
+  destination: DestinationStream = batched(pino.destination({ dest: 1, sync: true })),
 ): Logger {
   return pino(
     {
@@ -139,8 +152,9 @@ export function createLogger(
       base: { service: 'lumen-api' },
       formatters: { log: (object) => censorSecrets(object) },
       serializers: { err: serializeError },
-      // trace_id/span_id of the active span on every line, so Grafana jumps from a log line to its trace (tracing.ts).
-      mixin: traceFields,
+      // trace_id/span_id of the active span on every line, so Grafana jumps from a log line to its trace (tracing.ts);
+      // without tracing there is no span, and looking for one on every line cost ~0.4 µs.
+      ...(tracingEnabled(process.env) && { mixin: traceFields }),
     },
     destination,
   );

@@ -21,17 +21,10 @@
  * to stdout for Alloy).
  */
 import { register } from 'node:module';
+import { tracingEnabled } from './tracing.ts';
 
 /** Paths never traced (exact, or with this prefix when ending in `/`). */
 export const UNTRACED_PATHS = ['/livez', '/readyz', '/metrics', '/favicon.ico', '/debug/pprof/'];
-
-/** Whether the environment asks for traces to be exported. */
-export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
-  const set = (name: string) => (env[name] ?? '').trim() !== '';
-  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return false;
-  if ((env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase() === 'none') return false;
-  return set('OTEL_EXPORTER_OTLP_ENDPOINT') || set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') || set('OTEL_TRACES_EXPORTER');
-}
 
 function untraced(url: string | undefined): boolean {
   const path = (url ?? '/').split('?')[0] ?? '/';

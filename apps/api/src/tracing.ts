@@ -4,6 +4,14 @@
  */
 import { isSpanContextValid, type ProxyTracerProvider, trace } from '@opentelemetry/api';
 
+/** Whether the environment asks for traces to be exported. */
+export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return false;
+  if ((env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase() === 'none') return false;
+  return set('OTEL_EXPORTER_OTLP_ENDPOINT') || set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') || set('OTEL_TRACES_EXPORTER');
+}
+
 /**
  * `{trace_id, span_id}` of the active span, for a pino `mixin` (so every log line written inside a request carries
  * the ids Tempo knows it by); `{}` outside a span or when tracing is off.
