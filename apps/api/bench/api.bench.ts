@@ -14,7 +14,10 @@
  * Scenarios are interleaved: every server of a group is started first, then each round runs every scenario once,
  * and the table shows the median round. On a shared machine the load of other processes drifts by tens of percent
  * within a minute; interleaving spreads that drift over all scenarios instead of favouring whichever ran in a quiet
- * moment. `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 5), `BENCH_CONNECTIONS`
+ * moment. The ratio is the median over rounds of the scenario's req/s over its baseline's in the same round, so each
+ * ratio compares two measurements taken seconds apart. `cpu µs/req` is the server process's user + system CPU per
+ * answered request (from /proc), steadier than req/s when the machine is shared.
+ * `BENCH_SECONDS` (default 2) per scenario and round, `BENCH_ROUNDS` (default 5), `BENCH_CONNECTIONS`
  * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_KNOBS=0` (leaves the knob rows out),
  * `BENCH_AB_DIR` (the `apps/api` folder of another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old`
  * with `/tmp/old/node_modules` linked to this checkout's: adds its GET /hello, keyed and unkeyed POST rows to the same
@@ -323,14 +326,19 @@ function median(s: Scenario): LoadResult {
 function print(scenarios: Scenario[]): void {
   const num = (x: number, d = 0) => x.toFixed(d).padStart(9);
   console.log(
-    `lumen-api bench: ${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ` +
+    `lumen-api bench: ${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds of ${SECONDS} s ` +
+      '(ratio: median of the per-round ratios to the baseline), ' +
       'PostgreSQL 15 + Redis 7 on loopback\n',
   );
   console.log(`${'scenario'.padEnd(46)}    req/s   p50 ms   p99 ms  cpu µs/req   failed  ratio   (rounds: req/s)`);
   for (const s of scenarios) {
     const m = median(s);
     const base = scenarios.find((b) => b.name === s.baseline);
-    const ratio = base === undefined ? '' : (m.rps / median(base).rps).toFixed(2);
+    // Paired: each round's req/s over its baseline's in the same round (seconds apart), then the median of those.
+    const ratio =
+      base === undefined
+        ? ''
+        : (medianOf(s.results.map((r, i) => r.rps / (base.results[i]?.rps ?? Number.NaN))) ?? Number.NaN).toFixed(2);
     const goal = s.goal === undefined ? '' : ` goal ≥ ${s.goal}: ${Number(ratio) >= s.goal ? 'met' : 'MISSED'}`;
     const failed = s.results.reduce((n, r) => n + r.failed, 0);
     const rounds = s.results.map((r) => Math.round(r.rps)).join(' ');
