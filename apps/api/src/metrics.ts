@@ -13,8 +13,19 @@ export const registry = client.register;
 /** Route label of requests that matched no route (404/405), so unknown URLs cannot explode cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** Upper bounds of `http_request_duration_seconds`, around the SLO: most requests take a few ms; 0.25–1 s is where p99 alerts live. */
+/**
+ * Upper bounds of `http_request_duration_seconds`, around the SLO: most requests take a few ms; 0.25–1 s is where
+ * p99 alerts live.
+ */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** A value as prom-client's registry reads it; `sharedLabels` are printed after `labels` (histogram series). */
+interface Sample {
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName?: string;
+}
 
 /** One (method, route, status_code) series of the HTTP metrics. */
 interface RequestSeries {
@@ -55,7 +66,10 @@ class RequestMetrics {
     (series.perBucket[bucket] as number) += 1;
   }
 
-  /** The metric objects prom-client's registry formats (the `get()` and `reset()` of its `Metric`). */
+  /**
+   * The metric objects prom-client's registry serves: `getForPromString()` for the text exposition, `get()` for
+   * `getMetricsAsJSON()` (labels merged, as prom-client's Histogram does), `reset()` for `resetMetrics()`.
+   */
   readonly requests = this.metric(
     'http_requests_total',
     'HTTP requests answered, by method, route pattern and status code',
@@ -69,12 +83,27 @@ class RequestMetrics {
     (s) => this.histogramValues(s),
   );
 
-  private metric(name: string, help: string, type: 'counter' | 'histogram', values: (s: RequestSeries) => object[]) {
+  private metric(name: string, help: string, type: 'counter' | 'histogram', values: (s: RequestSeries) => Sample[]) {
+    const getForPromString = async () => ({
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      values: [...this.series.values()].flatMap(values),
+    });
     return {
       name,
       help,
       type,
-      get: async () => ({ name, help, type, aggregator: 'sum', values: [...this.series.values()].flatMap(values) }),
+      getForPromString,
+      get: async () => {
+        const metric = await getForPromString();
+        const merged = metric.values.map(({ sharedLabels, labels, ...rest }) => ({
+          ...rest,
+          labels: { ...labels, ...sharedLabels },
+        }));
+        return { ...metric, values: merged };
+      },
       reset: () => this.series.clear(),
     };
   }
@@ -84,12 +113,7 @@ class RequestMetrics {
     const name = 'http_request_duration_seconds';
     const bucket = `${name}_bucket`;
     let cumulative = 0;
-    const values: {
-      labels: Record<string, string | number>;
-      sharedLabels: object;
-      value: number;
-      metricName: string;
-    }[] = DURATION_BUCKETS.map((le, i) => {
+    const values: Sample[] = DURATION_BUCKETS.map((le, i) => {
       cumulative += series.perBucket[i] as number;
       return { labels: { le }, sharedLabels: series.labels, value: cumulative, metricName: bucket };
     });

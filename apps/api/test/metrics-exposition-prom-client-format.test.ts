@@ -45,6 +45,14 @@ it('prints http_requests_total and http_request_duration_seconds exactly as prom
   for (const name of ['http_requests_total', 'http_request_duration_seconds']) {
     assert.equal(await registry.getSingleMetricAsString(name), await reference.getSingleMetricAsString(name));
   }
+  // The JSON form (getMetricsAsJSON, e.g. for cluster aggregation): the same samples with their labels merged.
+  const samples = async (r: client.Registry) =>
+    (await r.getMetricsAsJSON())
+      .filter((m) => m.name.startsWith('http_request'))
+      .map((m) => ({ ...m, values: m.values.map((v) => ({ ...v, exemplar: undefined })) }))
+      .map((m) => JSON.parse(JSON.stringify(m)));
+  assert.deepEqual(await samples(registry), await samples(reference));
+
   const served = await registry.metrics();
   assert.match(
     served,
