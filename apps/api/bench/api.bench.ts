@@ -21,8 +21,7 @@
  * (default 32), `BENCH_GROUPS` (default `hello,post`: which groups run), `BENCH_KNOBS=0` (leaves the knob rows out),
  * `BENCH_AB_DIR` (the `apps/api` folder of another checkout, e.g. `git archive HEAD~1 apps/api | tar -x -C /tmp/old`
  * with `/tmp/old/node_modules` linked to this checkout's: adds its GET /hello, keyed and unkeyed POST rows to the same
- * interleaved run, for before/after comparisons). Numbers depend on the
- * machine: compare ratios, not absolutes.
+ * interleaved run, for before/after comparisons). Numbers depend on the machine: compare ratios, not absolutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
