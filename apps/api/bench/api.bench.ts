@@ -99,6 +99,18 @@ const post = (keyed: boolean) => (url: string, seconds: number) =>
 const BARE = 'baseline: bare node:http + ioredis GET /hello';
 const INSERT = 'baseline: pg single-row INSERT (pool 10)';
 const scenario = (s: Omit<Scenario, 'results'>): Scenario => ({ ...s, results: [] });
+/** The row of lumen-api from the `BENCH_AB_DIR` checkout, when set: before/after in the same interleaved run. */
+const ab = (what: string, baseline: string, run: Scenario['run']): Scenario[] =>
+  process.env.BENCH_AB_DIR
+    ? [
+        scenario({
+          name: `A/B: BENCH_AB_DIR ${what}`,
+          baseline,
+          server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
+          run,
+        }),
+      ]
+    : [];
 const allGroups: Record<string, Scenario[]> = {
   hello: [
     // Same ioredis options as lumen-api's kv/redis.ts (auto-pipelining on); the knob below shows it off.
@@ -116,16 +128,7 @@ const allGroups: Record<string, Scenario[]> = {
       server: { env: { BENCH_SERVER: 'api' } },
       run: hello,
     }),
-    ...(process.env.BENCH_AB_DIR
-      ? [
-          scenario({
-            name: 'A/B: BENCH_AB_DIR GET /hello',
-            baseline: BARE,
-            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
-            run: hello,
-          }),
-        ]
-      : []),
+    ...ab('GET /hello', BARE, hello),
     scenario({
       name: 'knob: GET /hello, LOG_LEVEL=warn',
       baseline: BARE,
@@ -168,22 +171,8 @@ const allGroups: Record<string, Scenario[]> = {
       server: { env: { BENCH_SERVER: 'api' } },
       run: post(true),
     }),
-    ...(process.env.BENCH_AB_DIR
-      ? [
-          scenario({
-            name: 'A/B: BENCH_AB_DIR keyed POST /items',
-            baseline: INSERT,
-            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
-            run: post(true),
-          }),
-          scenario({
-            name: 'A/B: BENCH_AB_DIR unkeyed POST /items',
-            baseline: INSERT,
-            server: { env: { BENCH_SERVER: 'api' }, dir: process.env.BENCH_AB_DIR },
-            run: post(false),
-          }),
-        ]
-      : []),
+    ...ab('keyed POST /items', INSERT, post(true)),
+    ...ab('unkeyed POST /items', INSERT, post(false)),
     scenario({
       name: 'floor: bare node:http keyed POST, same work',
       baseline: INSERT,
