@@ -33,6 +33,11 @@ if ! command -v npm >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+# Real engines the proofs drive (helm), built from pinned Go modules into a cache reused across runs.
+echo "test-all: tools"
+LUMEN_TOOLS_BIN=$(bash scripts/tools.sh)
+export LUMEN_TOOLS_BIN
+
 echo "test-all: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 npm run ci

@@ -15,7 +15,7 @@ export interface ModelComponent {
   ownsNamespace: boolean;
   providesCrds: string[];
   usesCrds: string[];
-  /** Pods created by the component's Helm chart or operator (not present in deploy/ as objects). */
+  /** Pods created by the component's Helm chart or an operator (not present in deploy/ as objects). */
   chartWorkloads: Workload[];
   /** Every workload, lumen's own included. */
   workloads: Workload[];
@@ -39,7 +39,7 @@ export function platformModel(inv: Inventory, options: RenderOptions = {}): Plat
       ownsNamespace: c.ownsNamespace,
       providesCrds: c.providesCrds,
       usesCrds: c.usesCrds,
-      chartWorkloads: c.workloads.filter((w) => w.source === 'chart'),
+      chartWorkloads: c.workloads.filter((w) => w.source !== 'lumen'),
       workloads: c.workloads,
       flows: c.flows,
       images: c.images,

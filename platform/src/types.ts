@@ -36,15 +36,17 @@ export interface PortSpec {
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Rollout' | 'Job' | 'CronJob' | 'Cluster';
 
 /**
- * A set of pods: written by lumen (`source: 'lumen'`, the object is in `objects`) or created by a
- * Helm chart or an operator (`source: 'chart'`, described here because no helm binary can render it
- * offline — the labels are the chart's documented selector labels plus what lumen's values add).
+ * A set of pods: written by lumen (`source: 'lumen'`, the object is in `objects`), made by the
+ * component's Helm chart (`source: 'chart'`: the description `lumen check` falls back on when it is
+ * not given the charts to render; with them, the rendered chart replaces it), or made by an operator
+ * at run time (`source: 'operator'`, e.g. Prometheus pods from the Prometheus operator: no render
+ * shows them, so they are always described).
  */
 export interface Workload {
   /** Name of the workload object (or of the chart's workload). */
   name: string;
   kind: WorkloadKind;
-  source: 'lumen' | 'chart';
+  source: 'lumen' | 'chart' | 'operator';
   /** Labels every pod of the workload carries; NetworkPolicies and chaos experiments select on these. */
   podLabels: Record<string, string>;
   /** Ports the pods listen on. */

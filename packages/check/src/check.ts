@@ -5,11 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { checkAdmission } from './admission.ts';
+import { type ChartSource, crdApiVersions, helmApplications, type RenderedChart, renderCharts } from './charts.ts';
 import { buildCluster } from './cluster.ts';
 import { checkImages, checkSecrets, checkSelectors, checkSyncWaves } from './consistency.ts';
+import { CheckError, CheckErrorCode } from './errors.ts';
 import { loadManifests, manifestFiles, objectId } from './manifests.ts';
 import { checkNetwork } from './network-check.ts';
 import { checkPodSecurity } from './pod-security.ts';
+import { checkScheduling } from './scheduling.ts';
 import { checkSchema, prepareSchemas } from './schema.ts';
 import type { InventoryView, NetworkMatrix, PlatformFacts, SourcedObject, Violation } from './types.ts';
 
@@ -26,6 +29,12 @@ export interface CheckOptions {
   matrixFile?: string;
   /** Directory file names are shown relative to (default `process.cwd()`). */
   cwd?: string;
+  /** Where the charts of deploy/'s Helm Applications come from; absent = chart internals not rendered. */
+  charts?: ChartSource | undefined;
+  /** Kubernetes version charts are rendered for (default: the inventory's K3s version). */
+  kubeVersion?: string | undefined;
+  /** Progress lines of long stages (the chart renders), e.g. to stderr. */
+  onProgress?: ((line: string) => void) | undefined;
 }
 
 /** Outcome of {@link runCheck}. */
@@ -37,6 +46,10 @@ export interface CheckResult {
   rules: number;
   /** Wall time in milliseconds. */
   ms: number;
+  /** The chart stage: the helm used and what each chart rendered; absent when no charts were given. */
+  charts?: { helm: string; rendered: RenderedChart[] } | undefined;
+  /** Components whose chart workloads were taken from the platform model's hand-written description. */
+  described: string[];
 }
 
 /** The proofs that are not admission Constraints. */
@@ -48,6 +61,8 @@ export const builtinRules = [
   'sync-wave',
   'plaintext-secret',
   'image-pinned',
+  'chart',
+  'scheduling',
 ];
 
 function compare(a: Violation, b: Violation): number {
@@ -98,6 +113,7 @@ export async function proveAll(
     ...checkSyncWaves(cluster),
     ...checkSecrets(cluster),
     ...checkImages(cluster, options.inventory),
+    ...checkScheduling(cluster, options.inventory),
   ].sort(compare);
 }
 
@@ -120,14 +136,30 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const tested = new Set(paths.flatMap((p) => manifestFiles(p)));
   const baseFiles = manifestFiles(deployDir).filter((f) => !tested.has(f));
   const base = loadManifests(baseFiles, !dryRun, cwd);
+  let facts = options.facts;
+  let stage: Awaited<ReturnType<typeof renderCharts>> | undefined;
+  if (options.charts) {
+    stage = await renderCharts(helmApplications(base), {
+      source: options.charts,
+      kubeVersion: options.kubeVersion ?? kubeVersionOf(options.inventory),
+      apiVersions: crdApiVersions(base),
+      underTest: !dryRun,
+      onProgress: options.onProgress,
+    });
+    base.push(...stage.objects);
+    facts = withRenderedCharts(facts, new Set(stage.charts.map((c) => c.component)));
+  }
   const extra = dryRun ? loadManifests([...tested], true, cwd) : [];
   // Applying an object that exists replaces it: the dry run proves the updated platform.
   const replaced = new Set(extra.map((o) => identity(o)));
   const objects = [...base.filter((o) => !replaced.has(identity(o))), ...extra];
-  let violations = await proveAll(objects, options);
+  const proof = { ...options, facts };
+  let violations = await proveAll(objects, proof);
   if (dryRun) {
-    const before = new Set((await proveAll(base, options)).map(violationKey));
+    const before = new Set((await proveAll(base, proof)).map(violationKey));
     violations = violations.filter((v) => !before.has(violationKey(v)));
+  } else if (stage) {
+    violations = [...stage.violations, ...violations].sort(compare);
   }
   const constraints = objects.filter((o) => o.obj.apiVersion?.startsWith('constraints.gatekeeper.sh/')).length;
   return {
@@ -135,5 +167,31 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     objects: objects.length,
     rules: builtinRules.length + constraints,
     ms: performance.now() - started,
+    ...(stage ? { charts: { helm: stage.helm, rendered: stage.charts } } : {}),
+    described: facts.components
+      .filter((c) => (c.workloads ?? []).some((w) => (w.origin ?? 'chart') === 'chart'))
+      .map((c) => c.name),
+  };
+}
+
+/** The Kubernetes version of the inventory's K3s (`v1.36.4+k3s1`), which charts are rendered for. */
+export function kubeVersionOf(inventory: InventoryView): string {
+  const k3s = inventory.files?.find((f) => /^k3s(-|$)/.test(f.name) && /^v?\d+\.\d+\.\d+/.test(f.version));
+  if (!k3s) {
+    throw new CheckError(
+      CheckErrorCode.usage,
+      'the inventory carries no K3s binary (files.yaml k3s-*), so the Kubernetes version to render charts for is unknown',
+    );
+  }
+  return k3s.version;
+}
+
+/** Drops the hand-written chart workloads of components whose chart was rendered (operator pods stay). */
+function withRenderedCharts(facts: PlatformFacts, rendered: ReadonlySet<string>): PlatformFacts {
+  return {
+    ...facts,
+    components: facts.components.map((c) =>
+      rendered.has(c.name) ? { ...c, workloads: (c.workloads ?? []).filter((w) => w.origin === 'operator') } : c,
+    ),
   };
 }

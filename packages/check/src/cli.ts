@@ -1,14 +1,18 @@
 import type { CommandTable } from '@lumen/cli';
+import type { ChartSource } from './charts.ts';
 import { runCheck } from './check.ts';
 import { CheckError, CheckErrorCode } from './errors.ts';
 import { platformInputs } from './platform-inputs.ts';
-import { formatJson, formatSummary, formatViolation } from './report.ts';
+import { formatCharts, formatJson, formatSummary, formatViolation } from './report.ts';
 
 const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR] [--inventory DIR]
+                   [--charts DIR | --bundle DIR | --registry HOST:PORT [--plain-http]]
 
-Proves the rendered platform offline: schema, admission (Gatekeeper CEL), Pod Security,
-NetworkPolicy reachability against the declared matrix, selectors, sync waves, plaintext
-secrets, pinned inventory images.
+Proves the rendered platform offline: schema (with name, label and image-reference syntax),
+admission (Gatekeeper CEL), Pod Security, NetworkPolicy reachability against the declared
+matrix, selectors, sync waves, plaintext secrets, pinned inventory images, scheduling on the
+site's nodes. With a chart source, every Helm chart of deploy/ is first rendered by the real
+helm as Argo CD renders it, and every proof runs on what the charts really deploy.
 
   PATH…            manifests (files or folders) to prove as if applied on top of the rendered
                    platform (an admission dry run); only the violations they add are reported.
@@ -16,9 +20,16 @@ secrets, pinned inventory images.
   --json           print a JSON document instead of lines
   --deploy DIR     the rendered platform (default: deploy)
   --inventory DIR  the inventory (default: the repository's inventory/)
+  --charts DIR     unpacked charts (DIR/<any>/Chart.yaml) or archives (DIR/<chart>-<version>.tgz)
+  --bundle DIR     the charts of a bundle made by 'lumen bundle create'
+  --registry H:P   the charts in a registry (as 'lumen bundle push' stores them)
+  --plain-http     talk HTTP, not HTTPS, to --registry
 
-Output: one line per violation, "file: kind/namespace/name: rule: reason", then a summary.
-Exit codes: 0 every proof holds, 1 violations, 2 unreadable or invalid input.`;
+helm is found as LUMEN_HELM, else in the tool cache (scripts/tools.sh), else on PATH.
+Output: one line per violation, "file: kind/namespace/name: rule: reason", then a summary that
+says whether chart internals were rendered or taken from the platform model's description.
+Exit codes: 0 every proof holds, 1 violations, 2 unreadable or invalid input, 3 chart source
+(registry or bundle) unreachable or unreadable, 5 helm missing.`;
 
 /** The `lumen check` command. */
 export const commands: CommandTable = {
@@ -30,27 +41,53 @@ export const commands: CommandTable = {
       let json = false;
       let deployDir = 'deploy';
       let inventoryDir: string | undefined;
-      for (let i = 0; i < args.length; i++) {
+      let charts: ChartSource | undefined;
+      let plainHttp = false;
+      const value = (flag: string, what: string): string => {
+        const next = args[++i];
+        if (next === undefined || next.startsWith('--'))
+          throw new CheckError(CheckErrorCode.usage, `${flag} needs ${what}`);
+        return next;
+      };
+      const source = (flag: string, s: ChartSource) => {
+        if (charts) throw new CheckError(CheckErrorCode.usage, `${flag}: give one of --charts, --bundle, --registry`);
+        charts = s;
+      };
+      let i = 0;
+      for (; i < args.length; i++) {
         const arg = args[i] as string;
         if (arg === '--json') json = true;
-        else if (arg === '--deploy') {
-          const next = args[++i];
-          if (next === undefined) throw new CheckError(CheckErrorCode.usage, '--deploy needs a directory');
-          deployDir = next;
-        } else if (arg === '--inventory') {
-          const next = args[++i];
-          if (next === undefined) throw new CheckError(CheckErrorCode.usage, '--inventory needs a directory');
-          inventoryDir = next;
-        } else if (arg.startsWith('-'))
+        else if (arg === '--plain-http') plainHttp = true;
+        else if (arg === '--deploy') deployDir = value(arg, 'a directory');
+        else if (arg === '--inventory') inventoryDir = value(arg, 'a directory');
+        else if (arg === '--charts') source(arg, { kind: 'dir', dir: value(arg, 'a directory') });
+        else if (arg === '--bundle') source(arg, { kind: 'bundle', dir: value(arg, 'a bundle directory') });
+        else if (arg === '--registry')
+          source(arg, { kind: 'registry', host: value(arg, 'HOST:PORT'), plainHttp: false });
+        else if (arg.startsWith('-'))
           throw new CheckError(CheckErrorCode.usage, `unknown flag ${arg} (see 'lumen check --help')`);
         else paths.push(arg);
       }
+      const chosen = charts as ChartSource | undefined;
+      if (plainHttp) {
+        if (chosen?.kind !== 'registry')
+          throw new CheckError(CheckErrorCode.usage, '--plain-http goes with --registry');
+        chosen.plainHttp = true;
+      }
       const inputs = await platformInputs(inventoryDir);
-      const result = await runCheck({ deployDir, paths, ...inputs });
+      const result = await runCheck({
+        deployDir,
+        paths,
+        ...inputs,
+        charts: chosen,
+        // Progress goes to stderr so that --json stays a clean document on stdout.
+        onProgress: (line) => process.stderr.write(`${line}\n`),
+      });
       if (json) {
         console.log(formatJson(result));
       } else {
         for (const v of result.violations) console.log(formatViolation(v));
+        console.log(formatCharts(result));
         console.log(formatSummary(result));
       }
       return result.violations.length === 0 ? 0 : 1;

@@ -190,7 +190,8 @@ export function checkSyncWaves(cluster: Cluster): Violation[] {
   const out: Violation[] = [];
   const list = components(cluster);
   const position = (src: SourcedObject): Position => {
-    const c = componentOf(src.file, list);
+    // A rendered chart's objects belong to the component whose Application names the chart.
+    const c = src.component ? list.find((x) => x.name === src.component) : componentOf(src.file, list);
     if (c) return { component: c.name, wave: c.wave, sub: annotationWave(src) ?? 0 };
     return { wave: annotationWave(src) ?? Number.POSITIVE_INFINITY, sub: 0 };
   };

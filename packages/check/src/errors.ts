@@ -4,7 +4,7 @@
  */
 
 /** Exit codes shared with the lumen CLI (see packages/cli/src/errors.ts). */
-const exit = { usage: 2, io: 4, internal: 70 } as const;
+const exit = { usage: 2, remote: 3, io: 4, engine: 5, internal: 70 } as const;
 
 /** Stable error codes of @lumen/check. */
 export const CheckErrorCode = {
@@ -16,6 +16,10 @@ export const CheckErrorCode = {
   usage: 'CHECK_USAGE',
   /** A ConstraintTemplate's CEL does not parse: the policy itself is broken. */
   badPolicy: 'CHECK_BAD_POLICY',
+  /** An engine a proof drives (helm) is not installed where lumen looks for it. */
+  engineMissing: 'CHECK_ENGINE_MISSING',
+  /** A chart source (bundle, registry) could not be read or reached. */
+  chartSource: 'CHECK_CHART_SOURCE',
 } as const;
 
 export type CheckErrorCodeValue = (typeof CheckErrorCode)[keyof typeof CheckErrorCode];
@@ -29,6 +33,13 @@ export class CheckError extends Error {
     this.name = 'CheckError';
     this.code = code;
     // Unreadable input, bad YAML and usage are all "bad input" for the CLI (exit 2).
-    this.exitCode = code === CheckErrorCode.badPolicy ? exit.internal : exit.usage;
+    this.exitCode =
+      code === CheckErrorCode.badPolicy
+        ? exit.internal
+        : code === CheckErrorCode.engineMissing
+          ? exit.engine
+          : code === CheckErrorCode.chartSource
+            ? exit.remote
+            : exit.usage;
   }
 }

@@ -35,6 +35,7 @@ export function factsFromModel(model: PlatformModel): PlatformFacts {
         podLabels: w.podLabels,
         ports: w.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
         hostNetwork: w.hostNetwork === true,
+        origin: w.source === 'operator' ? ('operator' as const) : ('chart' as const),
       })),
     })),
     builtinWorkloads: k3sBuiltinWorkloads,

@@ -21,6 +21,10 @@ export interface SourcedObject {
   obj: K8sObject;
   /** True for objects of the manifests under test in an admission dry run (false for the platform base). */
   underTest: boolean;
+  /** Component whose chart rendered the object (chart stage only). */
+  component?: string | undefined;
+  /** `chart@version` that rendered the object (chart stage only). */
+  chart?: string | undefined;
 }
 
 /** The rules `lumen check` proves; each violation names exactly one. */
@@ -32,7 +36,9 @@ export type RuleId =
   | 'selector'
   | 'sync-wave'
   | 'plaintext-secret'
-  | 'image-pinned';
+  | 'image-pinned'
+  | 'chart'
+  | 'scheduling';
 
 /** One broken rule: printed as `file: kind/namespace/name: rule: reason`. */
 export interface Violation {
@@ -46,7 +52,11 @@ export interface Violation {
 
 /** The slice of the inventory (`@lumen/inventory`) the checks read. */
 export interface InventoryView {
-  site: { registry: string };
+  site: {
+    registry: string;
+    /** Cluster nodes; the scheduling proof places replicas on them (absent = not proven). */
+    nodes?: ReadonlyArray<{ name: string; role: string; labels?: Record<string, string> | undefined }> | undefined;
+  };
   images: ReadonlyArray<{
     name: string;
     /** Upstream repository with host; absent for images built by lumen's CI. */
@@ -58,6 +68,8 @@ export interface InventoryView {
   }>;
   /** Helm charts (name in the chart repository and exact version); absent = charts not checked. */
   charts?: ReadonlyArray<{ chart: string; version: string }> | undefined;
+  /** Files carried across the gap; the K3s binary's version is the cluster's Kubernetes version. */
+  files?: ReadonlyArray<{ name: string; version: string }> | undefined;
 }
 
 /** A port a workload listens on. Protocol defaults to TCP, as in Kubernetes. */
@@ -78,6 +90,11 @@ export interface ExternalWorkload {
   ports: WorkloadPort[];
   /** Pods on the host network are outside NetworkPolicy. */
   hostNetwork?: boolean | undefined;
+  /**
+   * Who makes the pods: the component's Helm chart (replaced by the rendered chart when the chart
+   * stage runs) or an operator at run time (never rendered, always described). Default `chart`.
+   */
+  origin?: 'chart' | 'operator' | undefined;
 }
 
 /** One Argo CD component of the platform, as the platform model describes it. */

@@ -158,6 +158,8 @@ export const nodeSchema = z.strictObject({
   cpus: z.number().int().positive(),
   memoryGiB: z.number().positive(),
   diskGiB: z.number().int().positive(),
+  /** Labels beyond the ones K3s sets (hostname, os, role): what nodeSelectors and node affinity may select on. */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 /** `site.yaml`: where the platform runs. */

@@ -62,7 +62,7 @@ export function lumenDb(ctx: Context): Component {
       {
         name: clusterName,
         kind: 'Cluster',
-        source: 'chart',
+        source: 'operator',
         podLabels: { 'cnpg.io/cluster': clusterName },
         ports: [{ port: 5432 }, { port: 8000 }, { port: 9187 }],
       },

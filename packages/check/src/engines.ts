@@ -1,0 +1,80 @@
+/**
+ * The real engines the proofs drive (helm today), found the same way everywhere: an explicit
+ * variable, then the tool cache that `scripts/tools.sh` fills (pinned versions), then PATH. The
+ * cache comes before PATH so that a different helm on the machine never changes the proof.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { CheckError, CheckErrorCode } from './errors.ts';
+
+/** The tool cache's bin directory: `LUMEN_TOOLS_BIN`, else `$LUMEN_TOOLS/bin`, else `~/.cache/lumen/tools/bin`. */
+export function toolsBin(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LUMEN_TOOLS_BIN) return env.LUMEN_TOOLS_BIN;
+  const base = env.LUMEN_TOOLS ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lumen', 'tools');
+  return join(base, 'bin');
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Path of engine `name`: `LUMEN_<NAME>` (e.g. `LUMEN_HELM=/opt/helm`), the tool cache, PATH.
+ * Throws CHECK_ENGINE_MISSING (exit 5) naming every place it looked.
+ */
+export function findEngine(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env[`LUMEN_${name.toUpperCase().replaceAll('-', '_')}`];
+  if (explicit) {
+    if (executable(explicit)) return explicit;
+    throw new CheckError(
+      CheckErrorCode.engineMissing,
+      `LUMEN_${name.toUpperCase()}=${explicit} is not an executable file`,
+    );
+  }
+  const cached = join(toolsBin(env), name);
+  if (executable(cached)) return cached;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && executable(join(dir, name))) return join(dir, name);
+  }
+  throw new CheckError(
+    CheckErrorCode.engineMissing,
+    `${name} is not installed: looked in ${toolsBin(env)} and on PATH (run 'bash scripts/tools.sh', or set LUMEN_${name.toUpperCase()})`,
+  );
+}
+
+/** Result of one engine run. */
+export interface EngineRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs an engine to completion (never through a shell); a non-zero exit is returned, not thrown. */
+export function runEngine(path: string, args: readonly string[], options: { cwd?: string } = {}): Promise<EngineRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      path,
+      args,
+      {
+        cwd: options.cwd,
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+        env: { ...process.env, HELM_NO_PLUGINS: '1' },
+      },
+      (err, stdout, stderr) => {
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+          reject(new CheckError(CheckErrorCode.engineMissing, `cannot run ${path}: ${err.message}`, { cause: err }));
+          return;
+        }
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
