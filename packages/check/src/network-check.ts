@@ -167,15 +167,28 @@ export function checkNetwork(cluster: Cluster, matrix: NetworkMatrix, matrixFile
   // A declared flow on a port the destination does not expose can never be proven.
   for (const flow of matrix.allow) {
     const k = key(flow.from, flow.to, flow.port, flow.protocol ?? 'TCP');
-    if (seen.has(k) || !endpoints.has(flow.from) || !endpoints.has(flow.to)) continue;
-    out.push({
-      file: matrixFile,
-      kind: 'NetworkMatrix',
-      namespace: '-',
-      name: `${flow.from}→${flow.to}`,
-      rule: 'network',
-      reason: `${flow.to} does not listen on ${flow.port}/${flow.protocol ?? 'TCP'}`,
-    });
+    const to = endpoints.get(flow.to);
+    if (seen.has(k) || !endpoints.has(flow.from) || !to) continue;
+    const listens = to.ports.map((p) => `${p.port}/${p.protocol}`).join(', ') || 'no port';
+    const reason = `${flow.to} does not listen on ${flow.port}/${flow.protocol ?? 'TCP'} (it listens on ${listens})`;
+    // A rendered workload (lumen's or a chart's) is blamed itself: its ports are what it really serves.
+    const src = to.workload?.source;
+    if (src)
+      out.push({
+        file: src.file,
+        ...objectId(src.obj),
+        rule: 'network',
+        reason: `${reason}, which the matrix declares from ${flow.from}`,
+      });
+    else
+      out.push({
+        file: matrixFile,
+        kind: 'NetworkMatrix',
+        namespace: '-',
+        name: `${flow.from}→${flow.to}`,
+        rule: 'network',
+        reason,
+      });
   }
   return out;
 }

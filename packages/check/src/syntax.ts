@@ -36,9 +36,10 @@ export function labelKeyError(key: string): string | undefined {
 /** Why a label value is invalid, or undefined. */
 export function labelValueError(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
-  if (value.length > 63) return 'is longer than 63 characters';
-  if (value !== '' && !qualifiedName.test(value)) return 'must be empty or alphanumerics with -, _ or . inside';
-  return undefined;
+  const problems: string[] = [];
+  if (value.length > 63) problems.push('is longer than 63 characters');
+  if (value !== '' && !qualifiedName.test(value)) problems.push('holds more than alphanumerics with -, _ or . inside');
+  return problems.length > 0 ? problems.join(' and ') : undefined;
 }
 
 // The distribution reference grammar (github.com/distribution/reference, regexp.go).
