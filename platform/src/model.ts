@@ -14,6 +14,10 @@ export interface ModelComponent {
   wave: number;
   ownsNamespace: boolean;
   providesCrds: string[];
+  /** Pod label keys set at run time by a controller (see Component.runtimePodLabels). */
+  runtimePodLabels: string[];
+  /** Services created at run time by a controller (see Component.runtimeServices). */
+  runtimeServices: Array<{ name: string; namespace: string; labels: Record<string, string> }>;
   usesCrds: string[];
   /** Pods created by the component's Helm chart or an operator (not present in deploy/ as objects). */
   chartWorkloads: Workload[];
@@ -38,6 +42,8 @@ export function platformModel(inv: Inventory, options: RenderOptions = {}): Plat
       wave: c.wave,
       ownsNamespace: c.ownsNamespace,
       providesCrds: c.providesCrds,
+      runtimePodLabels: c.runtimePodLabels ?? [],
+      runtimeServices: c.runtimeServices ?? [],
       usesCrds: c.usesCrds,
       chartWorkloads: c.workloads.filter((w) => w.source !== 'lumen'),
       workloads: c.workloads,

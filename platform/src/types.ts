@@ -100,6 +100,13 @@ export interface Component {
    * CRDs used by `objects` are computed from the objects themselves.
    */
   chartUsesCrds?: string[];
+  /**
+   * Pod label keys a controller sets on the component's pods at run time (Vault labels its active
+   * server `vault-active: "true"`): no render shows them, so selectors on them are proven without them.
+   */
+  runtimePodLabels?: string[];
+  /** Services a controller of the component creates at run time (ServiceMonitors may select them). */
+  runtimeServices?: Array<{ name: string; namespace: string; labels: Record<string, string> }>;
   /** Objects lumen writes for this component (besides its Namespace and NetworkPolicies, which are generated). */
   objects: KubeObject[];
   /** Every set of pods the component runs. */

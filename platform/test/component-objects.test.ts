@@ -85,9 +85,12 @@ describe('every component renders valid objects with pinned airgap images', () =
             assert.match(s, /@sha256:[a-f0-9]{64}$|\*$/, `${path} = ${s}`);
           if (/^v?\d[\w.-]*@sha256:/.test(s)) assert.match(s, /@sha256:[a-f0-9]{64}$/, `${path} = ${s}`);
         }
-        // Values that split registry/repository/tag: the tag always carries the digest of an image of this component.
+        // Values that split registry/repository/tag: the tag carries the digest of an image of this component, or
+        // (charts that parse the tag: semverCompare, version labels, suffixes) the chart's own digest key beside it does.
+        const byPath = new Map(all);
         for (const [path, s] of all.filter(([p]) => /^values\..*\.(tag|release|digest)$/.test(p))) {
-          const digest = path.endsWith('.digest') ? s : s.split('@')[1];
+          const sibling = byPath.get(path.replace(/\.(tag|release)$/, '.digest'));
+          const digest = path.endsWith('.digest') ? s : (s.split('@')[1] ?? sibling);
           assert.ok(digest && c.images.some((n) => imageRef(inv, n).endsWith(`@${digest}`)), `${path} = ${s}`);
         }
       });

@@ -44,6 +44,7 @@ describe('security objects', () => {
       'lumen/lumen-api-db',
       'lumen/lumen-api-redis',
       'lumen/redis-auth',
+      'monitoring/grafana-admin',
     ]);
   });
 

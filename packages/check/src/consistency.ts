@@ -9,7 +9,7 @@ import { type Cluster, namespaceOf, type Workload } from './cluster.ts';
 import { apiGroup, objectId } from './manifests.ts';
 import { allContainers, podOf } from './pod-spec.ts';
 import { type LabelSelector, matchesMap, matchesSelector } from './selectors.ts';
-import type { ComponentFacts, InventoryView, SourcedObject, Violation } from './types.ts';
+import type { ComponentFacts, InventoryView, ServiceFact, SourcedObject, Violation } from './types.ts';
 
 function v(src: SourcedObject, rule: Violation['rule'], reason: string): Violation {
   return { file: src.file, ...objectId(src.obj), rule, reason };
@@ -49,10 +49,17 @@ function chaosTargets(cluster: Cluster, selector: ChaosSelector, ownNs: string):
   return cluster.workloads.filter((w) => namespaces.includes(w.namespace) && matchesSelector(ls, w.podLabels));
 }
 
+/** The Service every Kubernetes cluster has for its API server (labels as the API server sets them). */
+const kubernetesServices: ServiceFact[] = [
+  { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+];
+
 /** Every Service, NetworkPolicy, PDB, HPA, ServiceMonitor, PodMonitor and chaos experiment selects something. */
 export function checkSelectors(cluster: Cluster): Violation[] {
   const out: Violation[] = [];
   const services = cluster.objects.filter((s) => s.obj.kind === 'Service' && s.obj.apiVersion === 'v1');
+  // Services no render shows: Kubernetes' own and those controllers create at run time.
+  const unrendered = [...kubernetesServices, ...cluster.facts.components.flatMap((c) => c.runtimeServices ?? [])];
   for (const src of cluster.objects) {
     const { obj } = src;
     const ns = namespaceOf(obj) ?? 'default';
@@ -63,7 +70,12 @@ export function checkSelectors(cluster: Cluster): Violation[] {
       const selector = spec.selector as Record<string, string> | undefined;
       // A Service without selector has hand-made endpoints (or is ExternalName): nothing to select.
       if (!selector || Object.keys(selector).length === 0) continue;
-      if (!pods().some((w) => matchesMap(selector, w.podLabels))) {
+      // Labels a controller adds at run time (Vault's vault-active) are on no rendered pod template.
+      const runtime = new Set(
+        cluster.facts.components.filter((c) => c.namespace === ns).flatMap((c) => c.runtimePodLabels ?? []),
+      );
+      const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => !runtime.has(k)));
+      if (!pods().some((w) => matchesMap(fixed, w.podLabels))) {
         out.push(v(src, 'selector', `selector ${describe(selector)} matches no workload in namespace ${ns}`));
       }
     } else if (obj.kind === 'NetworkPolicy') {
@@ -84,12 +96,17 @@ export function checkSelectors(cluster: Cluster): Violation[] {
     } else if (obj.kind === 'ServiceMonitor' && group === 'monitoring.coreos.com') {
       const selector = (spec.selector ?? {}) as LabelSelector;
       const nsSel = (spec.namespaceSelector ?? {}) as { any?: boolean; matchNames?: string[] };
-      const inScope = (s: SourcedObject) => {
-        const sns = namespaceOf(s.obj) ?? 'default';
+      const inScopeNs = (sns: string) => {
         if (nsSel.any) return true;
         return nsSel.matchNames && nsSel.matchNames.length > 0 ? nsSel.matchNames.includes(sns) : sns === ns;
       };
-      const hits = services.filter((s) => inScope(s) && matchesSelector(selector, s.obj.metadata?.labels ?? {}));
+      const inScope = (s: SourcedObject) => inScopeNs(namespaceOf(s.obj) ?? 'default');
+      const hits = [
+        ...services.filter((s) => inScope(s) && matchesSelector(selector, s.obj.metadata?.labels ?? {})),
+        ...unrendered
+          .filter((s) => inScopeNs(s.namespace) && matchesSelector(selector, s.labels))
+          .map((s) => ({ obj: { metadata: { name: s.name, namespace: s.namespace } } }) as SourcedObject),
+      ];
       // Each matched Service is one more scrape of the same pods: the public implementation
       // matched three and scraped every pod three times.
       if (hits.length !== 1) {
@@ -195,8 +212,8 @@ export function checkSyncWaves(cluster: Cluster): Violation[] {
     if (c) return { component: c.name, wave: c.wave, sub: annotationWave(src) ?? 0 };
     return { wave: annotationWave(src) ?? Number.POSITIVE_INFINITY, sub: 0 };
   };
-  const providers = new Map<string, Array<Position & { by: string }>>();
-  const add = (crd: string, p: Position & { by: string }) => {
+  const providers = new Map<string, Array<Position & { by: string; crd?: boolean }>>();
+  const add = (crd: string, p: Position & { by: string; crd?: boolean }) => {
     const l = providers.get(crd) ?? [];
     l.push(p);
     providers.set(crd, l);
@@ -210,7 +227,11 @@ export function checkSyncWaves(cluster: Cluster): Violation[] {
     const { obj } = src;
     if (obj.kind === 'CustomResourceDefinition') {
       const spec = (obj.spec ?? {}) as { group?: string; names?: { kind?: string } };
-      add(crdKey(`${spec.group}/${spec.names?.kind}`), { ...position(src), by: `CRD ${obj.metadata?.name}` });
+      add(crdKey(`${spec.group}/${spec.names?.kind}`), {
+        ...position(src),
+        by: `CRD ${obj.metadata?.name}`,
+        crd: true,
+      });
     } else if (obj.kind === 'ConstraintTemplate' && apiGroup(obj.apiVersion) === 'templates.gatekeeper.sh') {
       const kind = (obj.spec as { crd?: { spec?: { names?: { kind?: string } } } } | undefined)?.crd?.spec?.names?.kind;
       add(`constraints.gatekeeper.sh/${kind}`, { ...position(src), by: `ConstraintTemplate ${obj.metadata?.name}` });
@@ -232,7 +253,12 @@ export function checkSyncWaves(cluster: Cluster): Violation[] {
     const before = found.some(
       (p) =>
         p.wave < me.wave ||
-        (p.wave === me.wave && p.component !== undefined && p.component === me.component && p.sub < me.sub),
+        (p.wave === me.wave &&
+          p.component !== undefined &&
+          p.component === me.component &&
+          // Within one resource wave Argo CD applies CRDs before the other kinds (and skips the dry run of
+          // custom resources whose CRD is in the same sync); a ConstraintTemplate's CRD is made later by Gatekeeper.
+          (p.sub < me.sub || (p.crd === true && p.sub === me.sub))),
     );
     if (!before) {
       const first = found[0] as Position & { by: string };
@@ -274,6 +300,20 @@ function secretsInTree(tree: unknown, path: string, found: string[]): void {
   }
 }
 
+/** `NAME=value`, `name = value` and `name: value` lines of config text that give a secret-named key a literal. */
+function literalAssignments(text: string, at: string): string[] {
+  const out: string[] = [];
+  if (pemPrivateKey.test(text)) out.push(`${at} holds a private key`);
+  if (urlWithPassword.test(text)) out.push(`${at} holds a URL with a password`);
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*[=:]\s*(.*?)\s*$/.exec(line);
+    if (!m?.[1]) continue;
+    const value = (m[2] ?? '').replace(/^(["'])(.*)\1$/, '$2');
+    if (secretName.test(m[1]) && isLiteral(value)) out.push(`${at} sets ${m[1]} to a literal`);
+  }
+  return out;
+}
+
 /**
  * Argo CD reads repositories and clusters only from Secrets labelled
  * `argocd.argoproj.io/secret-type`; one that holds no credential key (url, name, type, OCI
@@ -307,7 +347,19 @@ export function checkSecrets(cluster: Cluster): Violation[] {
   for (const src of cluster.objects) {
     const { obj } = src;
     const found: string[] = [];
-    if (obj.kind === 'Secret' && obj.apiVersion === 'v1') {
+    if (obj.kind === 'Secret' && obj.apiVersion === 'v1' && src.chart) {
+      // A chart builds Secrets from its templates and the Application's values (proven above, at the
+      // Application): what matters is whether the result holds a literal secret, not that it has data.
+      for (const field of ['data', 'stringData'] as const) {
+        const data = (obj[field] ?? {}) as Record<string, unknown>;
+        for (const [k, raw] of Object.entries(data)) {
+          const text = field === 'data' && typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+          const at = `${field}.${k}`;
+          if (secretName.test(k) && isLiteral(text)) found.push(`${at} holds a literal secret (the chart's default?)`);
+          else if (typeof text === 'string') found.push(...literalAssignments(text, at));
+        }
+      }
+    } else if (obj.kind === 'Secret' && obj.apiVersion === 'v1') {
       for (const field of ['data', 'stringData'] as const) {
         const data = obj[field] as Record<string, unknown> | undefined;
         if (isArgoDeclaration(obj.metadata?.labels, data)) continue;

@@ -29,6 +29,8 @@ export function factsFromModel(model: PlatformModel): PlatformFacts {
       wave: c.wave,
       path: componentDir(c.name),
       providesCrds: c.providesCrds,
+      runtimePodLabels: c.runtimePodLabels,
+      runtimeServices: c.runtimeServices,
       workloads: c.chartWorkloads.map((w) => ({
         name: w.name,
         namespace: c.namespace,

@@ -97,6 +97,13 @@ export interface ExternalWorkload {
   origin?: 'chart' | 'operator' | undefined;
 }
 
+/** A Service that exists without being rendered: its name, namespace and labels. */
+export interface ServiceFact {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
 /** One Argo CD component of the platform, as the platform model describes it. */
 export interface ComponentFacts {
   name: string;
@@ -107,6 +114,10 @@ export interface ComponentFacts {
   path?: string | undefined;
   /** CRDs the component installs, as `group/Kind` (e.g. `argoproj.io/Rollout`). */
   providesCrds?: string[] | undefined;
+  /** Services a controller of the component creates at run time (the Prometheus operator's kubelet Service). */
+  runtimeServices?: ServiceFact[] | undefined;
+  /** Pod label keys a controller sets at run time; Service selectors are proven without them. */
+  runtimePodLabels?: string[] | undefined;
   /** Pods the component runs that deploy/ does not render (Helm chart workloads). */
   workloads?: ExternalWorkload[] | undefined;
 }

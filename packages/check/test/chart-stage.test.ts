@@ -432,6 +432,32 @@ spec:
     );
   });
 
+  test("a chart Secret: config text is not a secret, the chart's default password in it is", async () => {
+    const secret = (line: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: traefik-config
+stringData:
+  app.ini: |
+    [server]
+    ROOT_URL = https://traefik.airgap.local
+    ${line}
+`;
+    const clean = await check({
+      templates: { 'deployment.yaml': deployment(), 'secret.yaml': secret('PASSWORD_COMPLEXITY = off') },
+    });
+    assert.deepEqual(clean.map(formatViolation), []);
+    const violations = await check({
+      templates: { 'deployment.yaml': deployment(), 'secret.yaml': secret('ADMIN_PASSWORD = r8sA8CPHD9!bt6d') },
+    });
+    rejects(
+      violations,
+      'plaintext-secret',
+      'Secret/traefik/traefik-config',
+      /^stringData\.app\.ini sets ADMIN_PASSWORD to a literal$/,
+    );
+  });
+
   test('a pinned chart version the source does not have', async () => {
     const violations = await check({ templates: { 'deployment.yaml': deployment() }, pin: '1.0.1' });
     rejects(

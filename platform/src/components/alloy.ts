@@ -101,9 +101,24 @@ export function alloy(ctx: Context): Component {
     helm: {
       chart: 'alloy',
       values: {
-        image: { registry: p.registry, repository: p.repository, tag: p.tagAtDigest },
+        // Chart 1.11.0 derives app.kubernetes.io/version on EVERY object from `image.tag` (or the digest):
+        // `tag: <tag>@sha256:…` would make it "v1.18.0@sha256:…", which the API server rejects as a label
+        // value; `digest` alone drops the tag (LumenImageTag). So the tag rides in `repository` and the digest
+        // goes in `digest`: image `<registry>/grafana/alloy:<tag>@sha256:…`, version label = the first 63 hex
+        // characters of the digest (valid).
+        image: { registry: p.registry, repository: `${p.repository}:${p.tag}`, digest: p.digest },
+        // The reloader's tag feeds no label (the chart's own default is `<tag>@sha256:…` too).
         configReloader: {
           image: { registry: reloader.registry, repository: reloader.repository, tag: reloader.tagAtDigest },
+        },
+        // The PodLogs CRD (crds subchart) is not used: logs come from loki.source.kubernetes.
+        crds: { create: false },
+        // Only what this configuration uses (discovery.kubernetes pods + loki.source.kubernetes); the chart
+        // default also grants cluster-wide read of secrets, configmaps, nodes, events, monitoring CRs. Both
+        // lists must stay non-empty: the chart's rbac.yaml renders invalid YAML when one of them is [].
+        rbac: {
+          rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
+          clusterRules: [{ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }],
         },
         controller: { type: 'daemonset', podLabels: { app: 'alloy', tier: 'observability' } },
         alloy: {

@@ -16,6 +16,8 @@ export function argoRollouts(ctx: Context): Component {
       chart: 'argo-rollouts',
       values: {
         controller: {
+          // Rendered `registry/repository:tag`; the chart strips `@sha256:…` from the tag for its
+          // app.kubernetes.io/version label, so `tag@digest` is the supported way to pin.
           image: { registry: p.registry, repository: p.repository, tag: p.tagAtDigest },
           // Traefik v3 serves TraefikService under traefik.io; older Rollouts default to traefik.containo.us.
           extraArgs: ['--traefik-api-group=traefik.io', '--traefik-api-version=traefik.io/v1alpha1'],
@@ -40,7 +42,10 @@ export function argoRollouts(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: { 'app.kubernetes.io/name': 'argo-rollouts', 'app.kubernetes.io/component': 'rollouts-controller' },
-        ports: [{ port: 8090 }, { port: 8080 }],
+        ports: [
+          { port: 8090, name: 'metrics' },
+          { port: 8080, name: 'healthz' },
+        ],
       },
     ],
     flows: [

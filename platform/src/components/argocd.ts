@@ -40,6 +40,10 @@ export function argocd(ctx: Context): Component {
       chart: 'argo-cd',
       values: {
         global: {
+          // Every Argo CD container (server, repo-server + copyutil, controller, applicationset,
+          // redis-secret-init hook) is `repository:tag` from here (no digest key), so `tag@digest`
+          // pins them all. Side effect: the chart derives `app.kubernetes.io/version` from this tag
+          // (`v3.4.4-sha256-2fb3…`, sanitised, cut at 63): a valid but odd label value.
           image: { repository: p.repositoryWithRegistry, tag: p.tagAtDigest },
           podLabels: { app: 'argocd', tier: 'gitops' },
         },
@@ -66,35 +70,45 @@ export function argocd(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('argocd-server'),
-        ports: [{ port: 8080 }, { port: 8083 }],
+        ports: [
+          { port: 8080, name: 'server' },
+          { port: 8083, name: 'metrics' },
+        ],
       },
       {
         name: 'argocd-repo-server',
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('argocd-repo-server'),
-        ports: [{ port: 8081 }, { port: 8084 }],
+        ports: [
+          { port: 8081, name: 'repo-server' },
+          { port: 8084, name: 'metrics' },
+        ],
       },
       {
         name: 'argocd-application-controller',
         kind: 'StatefulSet',
         source: 'chart',
         podLabels: label('argocd-application-controller'),
-        ports: [{ port: 8082 }],
+        ports: [{ port: 8082, name: 'metrics' }],
       },
       {
         name: 'argocd-applicationset-controller',
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('argocd-applicationset-controller'),
-        ports: [{ port: 7000 }, { port: 8080 }],
+        ports: [
+          { port: 7000, name: 'webhook' },
+          { port: 8080, name: 'metrics' },
+          { port: 8081, name: 'probe' },
+        ],
       },
       {
         name: 'argocd-redis',
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('argocd-redis'),
-        ports: [{ port: 6379 }],
+        ports: [{ port: 6379, name: 'redis' }],
       },
       {
         name: 'argocd-redis-secret-init',

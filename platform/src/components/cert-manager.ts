@@ -13,8 +13,10 @@ const chartLabels = (name: string, component: string) => ({
 export function certManager(ctx: Context): Component {
   const img = (name: string) => {
     const p = ctx.imageParts(name);
-    // With `digest` set the chart renders [registry/]repository@digest and ignores `tag`.
-    return { registry: p.registry, repository: p.repository, digest: p.digest };
+    // The chart renders `repository:tag@digest` when both are set (a digest alone renders `repository@digest`,
+    // which the LumenImageTag constraint refuses). The registry goes into `repository`: `image.registry` is
+    // deprecated (it prefixes whatever the chart composes, and NOTES warns about it). No template parses the tag.
+    return { repository: p.repositoryWithRegistry, tag: p.tag, digest: p.digest };
   };
   return {
     name: 'cert-manager',
@@ -25,14 +27,19 @@ export function certManager(ctx: Context): Component {
       chart: 'cert-manager',
       values: {
         crds: { enabled: true, keep: true },
-        // cert-manager ≥ 1.18 composes default image names from these; every image below is explicit anyway.
+        // Default image names are composed from these: the three images below are explicit, but the controller's
+        // --acme-http01-solver-image (used only by ACME HTTP-01 Issuers, which lumen has none of) and the
+        // disabled startupapicheck still resolve under the airgap registry, never quay.io.
         imageRegistry: ctx.site.registry,
         image: img('cert-manager-controller'),
-        webhook: { image: img('cert-manager-webhook') },
-        cainjector: { image: img('cert-manager-cainjector') },
+        // The chart already labels every pod `app: <name>`; a second `app` in podLabels is a duplicate YAML key.
+        podLabels: { tier: 'security' },
+        webhook: { image: img('cert-manager-webhook'), podLabels: { tier: 'security' } },
+        cainjector: { image: img('cert-manager-cainjector'), podLabels: { tier: 'security' } },
         // Its image is not carried across the gap; Argo CD's health checks tell when the webhook serves.
         startupapicheck: { enabled: false },
-        podLabels: { app: 'cert-manager', tier: 'security' },
+        // No ServiceMonitor: its CRD comes from kube-prometheus-stack, which itself waits for cert-manager's CRDs.
+        // This only adds prometheus.io/* pod annotations, which lumen's Prometheus does not read.
         prometheus: { enabled: true, servicemonitor: { enabled: false } },
       },
     },
@@ -51,21 +58,28 @@ export function certManager(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: chartLabels('cert-manager', 'controller'),
-        ports: [{ port: 9402 }],
+        ports: [
+          { port: 9402, name: 'http-metrics' },
+          { port: 9403, name: 'http-healthz' }, // kubelet probes
+        ],
       },
       {
         name: 'cert-manager-webhook',
         kind: 'Deployment',
         source: 'chart',
         podLabels: chartLabels('webhook', 'webhook'),
-        ports: [{ port: 10250 }],
+        ports: [
+          { port: 10250, name: 'https' }, // Service cert-manager-webhook 443 → 10250
+          { port: 6080, name: 'healthcheck' }, // kubelet probes
+          { port: 9402, name: 'http-metrics' },
+        ],
       },
       {
         name: 'cert-manager-cainjector',
         kind: 'Deployment',
         source: 'chart',
         podLabels: chartLabels('cainjector', 'cainjector'),
-        ports: [],
+        ports: [{ port: 9402, name: 'http-metrics' }],
       },
     ],
     flows: [

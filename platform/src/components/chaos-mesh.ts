@@ -31,16 +31,35 @@ export function chaosMesh(ctx: Context): Component {
     summary: 'Chaos Mesh controller, daemon (K3s containerd) and dashboard; experiments in deploy/experiments/',
     helm: {
       chart: 'chaos-mesh',
+      // Images are `registry/repository:tag` (no digest key; the version label is .Chart.AppVersion),
+      // so `tag@digest` pins them.
       values: {
         images: { registry: ctx.site.registry },
-        controllerManager: { image: img('chaos-mesh'), replicaCount: 1 },
+        controllerManager: {
+          image: img('chaos-mesh'),
+          replicaCount: 1,
+          // The chaosd client certificate (physical-machine chaos, unused) is made with genCA at
+          // every render, outside the cert-manager switch: off.
+          chaosdSecurityMode: false,
+        },
         chaosDaemon: {
           image: img('chaos-daemon'),
           runtime: 'containerd',
           socketPath: '/run/k3s/containerd/containerd.sock',
         },
-        dashboard: { image: img('chaos-dashboard'), securityMode: true },
+        dashboard: {
+          image: img('chaos-dashboard'),
+          securityMode: true,
+          // Reached through Traefik (edge-routes), not on a NodePort of every node (chart default).
+          service: { type: 'ClusterIP' },
+        },
         dnsServer: { create: false },
+        // Without cert-manager the chart makes a new CA, webhook and chaos-daemon mTLS certificates
+        // with genCA on every render: Argo CD re-renders on every commit, so the Secrets and the
+        // webhooks' caBundle would change under the running pods. cert-manager issues them once.
+        webhook: { certManager: { enabled: true } },
+        // pprof on the controller (:10081) and the daemon (--pprof): debugging only.
+        enableProfiling: false,
       },
     },
     providesCrds: [
@@ -61,7 +80,15 @@ export function chaosMesh(ctx: Context): Component {
       'podnetworkchaos.chaos-mesh.org',
       'podiochaos.chaos-mesh.org',
       'podhttpchaos.chaos-mesh.org',
+      'awschaos.chaos-mesh.org',
+      'azurechaos.chaos-mesh.org',
+      'gcpchaos.chaos-mesh.org',
+      'physicalmachinechaos.chaos-mesh.org',
+      'physicalmachines.chaos-mesh.org',
+      'remoteclusters.chaos-mesh.org',
     ],
+    // webhook.certManager: a self-signed Issuer, the CA and three Certificates in this namespace.
+    chartUsesCrds: ['certificates.cert-manager.io', 'issuers.cert-manager.io'],
     objects: [],
     workloads: [
       {
@@ -69,21 +96,30 @@ export function chaosMesh(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('controller-manager'),
-        ports: [{ port: 10250 }, { port: 10080 }],
+        ports: [
+          { port: 10250, name: 'webhook' },
+          { port: 10080, name: 'http' },
+        ],
       },
       {
         name: 'chaos-daemon',
         kind: 'DaemonSet',
         source: 'chart',
         podLabels: label('chaos-daemon'),
-        ports: [{ port: 31767 }, { port: 31766 }],
+        ports: [
+          { port: 31767, name: 'grpc' },
+          { port: 31766, name: 'http' },
+        ],
       },
       {
         name: 'chaos-dashboard',
         kind: 'Deployment',
         source: 'chart',
         podLabels: label('chaos-dashboard'),
-        ports: [{ port: 2333 }],
+        ports: [
+          { port: 2333, name: 'http' },
+          { port: 2334, name: 'metric' },
+        ],
       },
     ],
     flows: [

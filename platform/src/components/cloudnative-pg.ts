@@ -15,6 +15,9 @@ export function cloudnativePg(ctx: Context): Component {
     helm: {
       chart: 'cloudnative-pg',
       values: {
+        // The chart templates `image.repository:image.tag` (no digest key) into the container and
+        // OPERATOR_IMAGE_NAME (the image the operator puts into instance pods' bootstrap init
+        // container); `tag@digest` pins both. No template parses the tag.
         image: { repository: p.repositoryWithRegistry, tag: p.tagAtDigest },
         podLabels: { app: 'cloudnative-pg', tier: 'database' },
         config: { data: { INHERITED_LABELS: 'app, tier' } },
@@ -29,6 +32,7 @@ export function cloudnativePg(ctx: Context): Component {
       'imagecatalogs.postgresql.cnpg.io',
       'clusterimagecatalogs.postgresql.cnpg.io',
       'databases.postgresql.cnpg.io',
+      'databaseroles.postgresql.cnpg.io',
       'publications.postgresql.cnpg.io',
       'subscriptions.postgresql.cnpg.io',
       'failoverquorums.postgresql.cnpg.io',
@@ -40,7 +44,10 @@ export function cloudnativePg(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: { 'app.kubernetes.io/name': 'cloudnative-pg', 'app.kubernetes.io/instance': 'cloudnative-pg' },
-        ports: [{ port: 9443 }, { port: 8080 }],
+        ports: [
+          { port: 9443, name: 'webhook-server' },
+          { port: 8080, name: 'metrics' },
+        ],
       },
     ],
     flows: [

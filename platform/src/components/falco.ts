@@ -74,7 +74,19 @@ export function falco(ctx: Context): Component {
       values: {
         image: { registry: p.registry, repository: p.repository, tag: p.tagAtDigest },
         driver: { kind: 'modern_ebpf' },
-        collectors: { kubernetes: { enabled: false } },
+        collectors: {
+          kubernetes: { enabled: false },
+          // K3s runs one containerd, at its own socket. The chart's default engine list mounts six
+          // untyped hostPath sockets (docker, podman, crio, ...); missing ones become empty directories on the node.
+          containerEngine: {
+            engines: {
+              docker: { enabled: false },
+              podman: { enabled: false },
+              containerd: { enabled: false },
+              cri: { enabled: true, sockets: ['/run/k3s/containerd/containerd.sock'] },
+            },
+          },
+        },
         falcoctl: { artifact: { install: { enabled: false }, follow: { enabled: false } } },
         customRules: { 'lumen-rules.yaml': falcoRules.replaceAll('192.168.2.0/24', ctx.site.network) },
         falco: { json_output: true, json_include_output_property: true },
@@ -89,7 +101,8 @@ export function falco(ctx: Context): Component {
         kind: 'DaemonSet',
         source: 'chart',
         podLabels: { 'app.kubernetes.io/name': 'falco', 'app.kubernetes.io/instance': 'falco' },
-        ports: [{ port: 8765 }],
+        // The chart's webserver (/healthz for the kubelet probes); no Service is rendered (metrics off).
+        ports: [{ port: 8765, protocol: 'TCP', name: 'web' }],
       },
     ],
     flows: [],

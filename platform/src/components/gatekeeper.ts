@@ -14,25 +14,31 @@ export function gatekeeper(ctx: Context): Component {
   return {
     name: 'gatekeeper',
     namespace: ns,
-    // baseline, not restricted: not every chart version sets a seccomp profile on its pods, and a refused
-    // admission controller would block nothing. Pod Security forbids privileged/host access all the same.
+    // baseline: gatekeeper-templates and gatekeeper-constraints share the namespace and must agree. The chart
+    // (3.23.0) would meet restricted: every pod non-root, seccomp RuntimeDefault, no escalation, ALL dropped.
     podSecurity: 'baseline',
     summary: 'OPA Gatekeeper admission controller and audit (CEL engine enabled)',
     helm: {
       chart: 'gatekeeper',
       values: {
-        // The chart templates `repository:release`; tag@digest pins the digest through that one field.
+        // The chart templates `repository:release` (no digest key, `release` is parsed nowhere else while the
+        // CRD-upgrade hook is off); tag@digest pins the digest through that one field.
         image: { repository: p.repositoryWithRegistry, release: p.tagAtDigest },
         // The CRD-upgrade hook would run the gatekeeper-crds image with the same `release` (and so the wrong
         // digest); Argo CD applies the chart's crds/ directory itself.
         upgradeCRDs: { enabled: false },
-        podLabels: { app: 'gatekeeper', tier: 'security' },
-        // Gatekeeper's own namespace and kube-system are exempt, or a broken webhook could block its own recovery.
+        // The chart labels every pod `app: gatekeeper` itself; a second `app` here is a duplicate YAML key.
+        podLabels: { tier: 'security' },
+        // The webhooks skip Gatekeeper's own namespace by name (chart default) and, with these, kube-system, or a
+        // broken webhook could block its own recovery. exemptNamespaces only allows the ignore label there.
         controllerManager: { exemptNamespaces: ['kube-system'] },
+        validatingWebhookExemptNamespacesLabels: { 'kubernetes.io/metadata.name': ['kube-system'] },
+        mutatingWebhookExemptNamespacesLabels: { 'kubernetes.io/metadata.name': ['kube-system'] },
         enableK8sNativeValidation: true,
-        postInstall: { labelNamespace: { enabled: false } },
+        // Both post-install hooks pull images that are not carried (gatekeeper-crds, curlimages/curl); a hook Job
+        // stuck in ImagePullBackOff would hold the Argo CD sync. Argo CD health checks wait for the webhook.
+        postInstall: { labelNamespace: { enabled: false }, probeWebhook: { enabled: false } },
         postUpgrade: { labelNamespace: { enabled: false } },
-        psp: { enabled: false },
       },
     },
     providesCrds: [
@@ -45,9 +51,14 @@ export function gatekeeper(ctx: Context): Component {
       'providers.externaldata.gatekeeper.sh',
       'expansiontemplate.expansion.gatekeeper.sh',
       'syncsets.syncset.gatekeeper.sh',
+      'connections.connection.gatekeeper.sh',
+      'configpodstatuses.status.gatekeeper.sh',
+      'connectionpodstatuses.status.gatekeeper.sh',
       'constraintpodstatuses.status.gatekeeper.sh',
       'constrainttemplatepodstatuses.status.gatekeeper.sh',
+      'expansiontemplatepodstatuses.status.gatekeeper.sh',
       'mutatorpodstatuses.status.gatekeeper.sh',
+      'providerpodstatuses.status.gatekeeper.sh',
     ],
     objects: [],
     workloads: [
@@ -56,14 +67,22 @@ export function gatekeeper(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: { 'control-plane': 'controller-manager', 'gatekeeper.sh/operation': 'webhook' },
-        ports: [{ port: 8443 }, { port: 8888 }, { port: 9090 }],
+        // Service gatekeeper-webhook-service 443 → webhook-server 8443
+        ports: [
+          { port: 8443, name: 'webhook-server' },
+          { port: 8888, name: 'metrics' },
+          { port: 9090, name: 'healthz' },
+        ],
       },
       {
         name: 'gatekeeper-audit',
         kind: 'Deployment',
         source: 'chart',
         podLabels: { 'control-plane': 'audit-controller', 'gatekeeper.sh/operation': 'audit' },
-        ports: [{ port: 8888 }, { port: 9090 }],
+        ports: [
+          { port: 8888, name: 'metrics' },
+          { port: 9090, name: 'healthz' },
+        ],
       },
     ],
     flows: [

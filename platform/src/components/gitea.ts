@@ -23,14 +23,44 @@ export function gitea(ctx: Context): Component {
     name: 'gitea',
     namespace: ns,
     // The runner's rootless buildkitd needs seccomp/AppArmor unconfined, which "baseline" refuses.
-    // Gitea's own pod still runs the rootless image with the chart's restricted securityContext.
+    // Gitea's own pod still runs the rootless image with a restricted securityContext (set below).
     podSecurity: 'privileged',
     summary:
       'Gitea (rootless, SQLite on a PVC, Actions on) and its runner with rootless BuildKit; token synced from Vault',
     helm: {
       chart: 'gitea',
       values: {
-        image: { registry: p.registry, repository: p.repository, tag: p.tagAtDigest, rootless: true },
+        // The chart builds `<registry>/<repository>:<tag>-rootless@<digest>` and puts `tag` into the
+        // `version` labels: the tag goes without the suffix and without the digest (which has its own key).
+        image: {
+          registry: p.registry,
+          repository: p.repository,
+          tag: rootlessBase(p.tag),
+          rootless: true,
+          digest: p.digest,
+        },
+        // One pod on a ReadWriteOnce volume holding SQLite and the level queue: the old pod must stop
+        // before the new one opens them (the chart's default RollingUpdate surges a second pod).
+        strategy: { type: 'Recreate' },
+        podSecurityContext: { fsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        // Init containers and Gitea alike (the rootless image runs as uid 1000; /tmp and /data are volumes).
+        containerSecurityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+        initContainers: {
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+        },
+        // Gitea never calls the Kubernetes API: its own service account, without a token (else the namespace's default one is mounted).
+        serviceAccount: { create: true, automountServiceAccountToken: false },
+        // The chart's helm-test Pod runs busybox:latest, which is not carried (and Argo CD never runs test hooks).
+        test: { enabled: false },
         // The chart's bundled PostgreSQL/Valkey run images not carried across the gap; SQLite suffices for one node.
         postgresql: { enabled: false },
         'postgresql-ha': { enabled: false },
@@ -38,7 +68,12 @@ export function gitea(ctx: Context): Component {
         valkey: { enabled: false },
         persistence: { enabled: true, size: '10Gi' },
         gitea: {
+          // No admin from the chart: its default is gitea_admin with a password published in the chart's
+          // values.yaml. The bootstrap creates the administrator; registration stays closed until then
+          // (Gitea makes the first user to sign up an administrator).
+          admin: { username: '', password: '' },
           config: {
+            service: { DISABLE_REGISTRATION: true },
             server: { ROOT_URL: `https://${ctx.host('gitea')}/`, DOMAIN: ctx.host('gitea') },
             database: { DB_TYPE: 'sqlite3' },
             session: { PROVIDER: 'db' },
@@ -47,7 +82,8 @@ export function gitea(ctx: Context): Component {
             actions: { ENABLED: true },
           },
         },
-        podLabels: { app: 'gitea', tier: 'gitops' },
+        // The chart has no podLabels: deployment.labels go on the Deployment and its pods (which already carry app: gitea).
+        deployment: { labels: { tier: 'gitops' } },
       },
     },
     providesCrds: [],
@@ -58,7 +94,11 @@ export function gitea(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: giteaPodLabels,
-        ports: [{ port: 3000 }, { port: 2222 }],
+        // Services gitea-http (headless, 3000) and gitea-ssh (headless, 22 -> 2222).
+        ports: [
+          { port: 3000, protocol: 'TCP', name: 'http' },
+          { port: 2222, protocol: 'TCP', name: 'ssh' },
+        ],
       },
       ...runner.workloads,
     ],
@@ -66,10 +106,18 @@ export function gitea(ctx: Context): Component {
   };
 }
 
+/** `1.27.3-rootless` -> `1.27.3`: the chart appends `-rootless` itself when `image.rootless` is set. */
+function rootlessBase(tag: string): string {
+  if (!tag.endsWith('-rootless')) throw new Error(`gitea: image tag ${tag} is not a -rootless tag`);
+  return tag.slice(0, -'-rootless'.length);
+}
+
 /**
- * The runner as lumen's own Deployment rather than the `actions` chart: that chart adds a
- * privileged Docker-in-Docker sidecar whose image is not carried, and takes its token from a Secret
- * it expects to exist, which is exactly what the VaultStaticSecret below provides.
+ * The runner as lumen's own Deployment rather than the `actions` chart (inventory `gitea-actions`,
+ * 0.1.2, which no Application installs): that chart always adds a privileged Docker-in-Docker sidecar
+ * (docker:29.5.2-dind, privileged even when rootless) and a busybox "reach-gitea" init container,
+ * neither of whose images is carried, and its runner config requires Docker. Its token Secret would have
+ * been the VaultStaticSecret below.
  */
 function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flows'> {
   const name = 'act-runner';

@@ -8,14 +8,18 @@ export function loki(ctx: Context): Component {
   return {
     name: 'loki',
     namespace: 'loki',
-    // baseline: the chart does not promise a seccomp profile on every container (restricted would refuse the pod).
-    podSecurity: 'baseline',
+    // restricted: chart 18.7.1 renders the only pod (the single-binary StatefulSet) as non-root 10001 with
+    // seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, read-only root filesystem.
+    podSecurity: 'restricted',
     summary: 'Loki single binary (logs from Alloy), filesystem storage',
     helm: {
       chart: 'loki',
       values: {
         deploymentMode: 'SingleBinary',
         loki: {
+          // `tag: <tag>@<digest>` renders `<registry>/<repository>:<tag>@sha256:…`; the chart's `digest` key
+          // would drop the tag (its loki.image helper uses digest INSTEAD of tag), which LumenImageTag refuses.
+          // Side effect: the chart derives app.kubernetes.io/version from the tag ("3.7.4-sha256-…", 63 chars).
           image: { registry: p.registry, repository: p.repository, tag: p.tagAtDigest },
           auth_enabled: false,
           commonConfig: { replication_factor: 1 },
@@ -45,7 +49,8 @@ export function loki(ctx: Context): Component {
         test: { enabled: false },
         minio: { enabled: false },
         sidecar: { rules: { enabled: false } },
-        monitoring: { selfMonitoring: { enabled: false }, serviceMonitor: { enabled: false } },
+        // (chart 18.x has no monitoring.selfMonitoring: the self-monitoring stack was removed from the chart)
+        monitoring: { serviceMonitor: { enabled: false } },
       },
     },
     providesCrds: [],
@@ -59,6 +64,14 @@ export function loki(ctx: Context): Component {
         ports: [{ port: 3100 }, { port: 9095 }, { port: 7946 }],
       },
     ],
-    flows: [flow('kube-prometheus-stack/prometheus', 'loki/loki', tcp(3100), 'Prometheus scrapes Loki')],
+    flows: [
+      flow('kube-prometheus-stack/prometheus', 'loki/loki', tcp(3100), 'Prometheus scrapes Loki'),
+      flow(
+        'loki/loki',
+        'loki/loki',
+        tcp(7946, 9095),
+        'memberlist joins loki-memberlist (its own pod IP); the compactor gRPC address is the loki Service',
+      ),
+    ],
   };
 }

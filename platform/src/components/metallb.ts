@@ -39,7 +39,7 @@ export function metallb(ctx: Context): Component {
       'bfdprofiles.metallb.io',
       'communities.metallb.io',
       'servicel2statuses.metallb.io',
-      'configurationstates.metallb.io',
+      'servicebgpstatuses.metallb.io',
     ],
     objects: [],
     workloads: [
@@ -48,14 +48,23 @@ export function metallb(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: labels('controller'),
-        ports: [{ port: 9443 }, { port: 7472 }],
+        // Service metallb-webhook-service 443 → 9443
+        ports: [
+          { port: 9443, name: 'webhook-server' },
+          { port: 7472, name: 'monitoring' },
+        ],
       },
       {
         name: 'metallb-speaker',
         kind: 'DaemonSet',
         source: 'chart',
         podLabels: labels('speaker'),
-        ports: [{ port: 7472 }, { port: 7946 }],
+        // memberlist between the speakers on the node addresses (host network, outside NetworkPolicies)
+        ports: [
+          { port: 7472, name: 'monitoring' },
+          { port: 7946, name: 'memberlist-tcp' },
+          { port: 7946, protocol: 'UDP', name: 'memberlist-udp' },
+        ],
         hostNetwork: true,
       },
     ],

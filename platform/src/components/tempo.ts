@@ -1,4 +1,11 @@
-/** Tempo (seed: namespace tempo): traces from Alloy over OTLP, queried by Grafana. */
+/**
+ * Tempo (seed: namespace tempo): traces from Alloy over OTLP, queried by Grafana.
+ *
+ * Chart: `tempo` 2.2.4 (grafana-community), the last published single-binary chart (a `tempo` 3.1.0 was never
+ * published; 3.1.0 is tempo-distributed, which needs Kafka and object storage). Its image must be Tempo 2.10.x:
+ * the chart always passes `-mem-ballast-size-mbs` and writes `compactor:`/`ingester:` config sections, which
+ * Tempo 3.0 removed (unknown flag / strict config parse: the pod would crash-loop).
+ */
 import type { Context } from '../context.ts';
 import { flow, tcp } from '../flows.ts';
 import type { Component } from '../types.ts';
@@ -8,18 +15,21 @@ export function tempo(ctx: Context): Component {
   return {
     name: 'tempo',
     namespace: 'tempo',
-    // baseline: the chart does not promise a seccomp profile or a non-root user (restricted would refuse the pod).
+    // baseline: chart 2.2.4 runs Tempo as non-root 10001 but sets no seccomp profile and no container
+    // securityContext (no allowPrivilegeEscalation=false, no capability drop): restricted would refuse the pod.
     podSecurity: 'baseline',
     summary: 'Tempo single binary: OTLP traces from Alloy',
     helm: {
       chart: 'tempo',
       values: {
         tempo: {
-          // registry and repository apart: the chart joins them (older charts without `registry` would
-          // fall back to docker.io, which the K3s mirror config rewrites to the airgap registry anyway).
+          // The chart renders `<registry>/<repository>:<tag>` (no digest key); `tag: <tag>@<digest>` pins the digest
+          // and keeps the tag. The version label strips `@sha…` itself (app.kubernetes.io/version: "<tag>").
           registry: p.registry,
           repository: p.repository,
           tag: p.tagAtDigest,
+          // Airgap: no anonymous usage reports to stats.grafana.org (egress is denied anyway).
+          reportingEnabled: false,
           receivers: {
             otlp: { protocols: { grpc: { endpoint: '0.0.0.0:4317' }, http: { endpoint: '0.0.0.0:4318' } } },
           },
@@ -38,9 +48,11 @@ export function tempo(ctx: Context): Component {
         kind: 'StatefulSet',
         source: 'chart',
         podLabels: { 'app.kubernetes.io/name': 'tempo', 'app.kubernetes.io/instance': 'tempo' },
-        ports: [{ port: 3100 }, { port: 4317 }, { port: 4318 }],
+        // HTTP (query API, /metrics, /ready) is 3200 in this chart (Service port 3200 too), not 3100.
+        // The chart's Jaeger/Zipkin receivers stay on (its Service template needs them) but no flow reaches them.
+        ports: [{ port: 3200 }, { port: 4317 }, { port: 4318 }],
       },
     ],
-    flows: [flow('kube-prometheus-stack/prometheus', 'tempo/tempo', tcp(3100), 'Prometheus scrapes Tempo')],
+    flows: [flow('kube-prometheus-stack/prometheus', 'tempo/tempo', tcp(3200), 'Prometheus scrapes Tempo')],
   };
 }

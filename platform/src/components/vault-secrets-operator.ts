@@ -6,6 +6,9 @@ import { vsoNamespace } from '../vault-access.ts';
 
 export function vaultSecretsOperator(ctx: Context): Component {
   const p = ctx.imageParts('vault-secrets-operator');
+  // The chart always runs a kube-rbac-proxy sidecar (quay.io/brancz/kube-rbac-proxy:v0.18.1) in front of the
+  // metrics endpoint; no value turns it off. The inventory does not carry it yet: its digest must be resolved by
+  // `lumen inventory lock` on the connected side. Until then `lumen check --charts` names the uncarried image.
   return {
     name: 'vault-secrets-operator',
     namespace: vsoNamespace,
@@ -16,14 +19,22 @@ export function vaultSecretsOperator(ctx: Context): Component {
       chart: 'vault-secrets-operator',
       values: {
         controller: {
+          // The chart templates `repository:tag` and parses the tag nowhere: tag@digest pins the digest. The same
+          // image runs the pre-delete cleanup Job.
           manager: { image: { repository: p.repositoryWithRegistry, tag: p.tagAtDigest } },
           extraLabels: { app: 'vault-secrets-operator', tier: 'security' },
         },
         defaultVaultConnection: { enabled: false },
         defaultAuthMethod: { enabled: false },
+        // Argo CD applies the chart's crds/ on every sync; the pre-upgrade CRD Job (a PreSync hook under Argo CD,
+        // so run on every sync) would only be a second writer of the same CRDs.
+        hooks: { upgradeCRDs: { enabled: false } },
+        // The helm test Pod renders the image without tag or digest; Argo CD never runs test hooks anyway.
+        tests: { enabled: false },
       },
     },
     providesCrds: [
+      'csisecrets.secrets.hashicorp.com',
       'vaultconnections.secrets.hashicorp.com',
       'vaultauths.secrets.hashicorp.com',
       'vaultauthglobals.secrets.hashicorp.com',
@@ -41,7 +52,10 @@ export function vaultSecretsOperator(ctx: Context): Component {
         kind: 'Deployment',
         source: 'chart',
         podLabels: { 'app.kubernetes.io/name': 'vault-secrets-operator', 'control-plane': 'controller-manager' },
-        ports: [{ port: 8443 }],
+        ports: [
+          { port: 8443, name: 'https' }, // kube-rbac-proxy → manager metrics on 127.0.0.1:8080
+          { port: 8081 }, // manager health probes (kubelet), no named container port
+        ],
       },
     ],
     flows: [

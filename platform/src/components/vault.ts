@@ -7,6 +7,8 @@ import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
 import type { Component } from '../types.ts';
 
 const ns = 'vault';
+/** The chart's selector labels of the server pods. */
+const serverLabels = { 'app.kubernetes.io/name': 'vault', 'app.kubernetes.io/instance': 'vault', component: 'server' };
 
 export function vault(ctx: Context): Component {
   const server = ctx.imageParts('vault');
@@ -24,6 +26,21 @@ export function vault(ctx: Context): Component {
         server: {
           image: { repository: server.repositoryWithRegistry, tag: server.tagAtDigest },
           extraLabels: { app: 'vault', tier: 'security' },
+          // The chart's default is a REQUIRED anti-affinity on the hostname: with 3 replicas on the site's 2 nodes
+          // vault-2 would stay Pending forever (and the StatefulSet never healthy). Preferred spreads them all
+          // the same, and Raft keeps quorum (2 of 3) when the node holding one of them is lost.
+          // A string like the chart's default (a map over its string default makes helm warn while coalescing).
+          affinity: [
+            'podAntiAffinity:',
+            '  preferredDuringSchedulingIgnoredDuringExecution:',
+            '    - weight: 100',
+            '      podAffinityTerm:',
+            '        labelSelector:',
+            '          matchLabels:',
+            ...Object.entries(serverLabels).map(([k, v]) => `            ${k}: ${v}`),
+            '        topologyKey: kubernetes.io/hostname',
+            '',
+          ].join('\n'),
           dataStorage: { enabled: true, size: '2Gi' },
           ha: {
             enabled: true,
@@ -55,6 +72,9 @@ export function vault(ctx: Context): Component {
         ui: { enabled: true },
       },
     },
+    // Vault's Kubernetes service registration labels each server pod vault-active/vault-sealed/… as it changes
+    // role; the chart's vault-active and vault-standby Services select on it.
+    runtimePodLabels: ['vault-active', 'vault-initialized', 'vault-perf-standby', 'vault-sealed', 'vault-version'],
     providesCrds: [],
     objects: [],
     workloads: [
@@ -62,8 +82,12 @@ export function vault(ctx: Context): Component {
         name: 'vault',
         kind: 'StatefulSet',
         source: 'chart',
-        podLabels: { 'app.kubernetes.io/name': 'vault', 'app.kubernetes.io/instance': 'vault', component: 'server' },
-        ports: [{ port: 8200 }, { port: 8201 }],
+        podLabels: serverLabels,
+        ports: [
+          { port: 8200, name: 'http' },
+          { port: 8201, name: 'https-internal' }, // Raft and request forwarding (cluster_address)
+          { port: 8202, name: 'http-rep' }, // declared by the chart; replication is Enterprise-only, unused
+        ],
       },
     ],
     flows: [
