@@ -141,16 +141,19 @@ function application(c: RenderedComponent, ctx: Context): KubeObject {
       targetRevision: gitops.targetRevision,
       path: `${gitops.deployPath}/components/${c.name}`,
     });
-  const ignoreDifferences = c.manifests
-    .filter((o) => o.kind === 'TraefikService')
-    // Argo Rollouts owns the weights during a canary; without this Argo CD would fight it.
-    .map((o) => ({
-      group: 'traefik.io',
-      kind: 'TraefikService',
-      name: o.metadata.name,
-      namespace: o.metadata.namespace,
-      jsonPointers: ['/spec/weighted/services'],
-    }));
+  const ignoreDifferences = [
+    ...(c.helm?.ignoreDifferences ?? []),
+    ...c.manifests
+      .filter((o) => o.kind === 'TraefikService')
+      // Argo Rollouts owns the weights during a canary; without this Argo CD would fight it.
+      .map((o) => ({
+        group: 'traefik.io',
+        kind: 'TraefikService',
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        jsonPointers: ['/spec/weighted/services'],
+      })),
+  ];
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',

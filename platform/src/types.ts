@@ -80,6 +80,11 @@ export interface HelmRelease {
   releaseName?: string;
   /** Values, written in TypeScript; image references come from `ctx.image()`. */
   values: Record<string, unknown>;
+  /**
+   * Fields of the chart's objects Argo CD must not diff or sync (the Application has
+   * RespectIgnoreDifferences): a value the chart makes up anew on every render, for example.
+   */
+  ignoreDifferences?: Array<{ group: string; kind: string; name: string; namespace?: string; jsonPointers: string[] }>;
 }
 
 /** One platform component = one Argo CD Application. */

@@ -108,6 +108,22 @@ describe('every component renders valid objects with pinned airgap images', () =
     });
   }
 
+  it('Argo CD ignores the random rollme annotation the chaos-mesh chart stamps on its pod templates', () => {
+    const app = components.find((c) => c.name === 'chaos-mesh')?.application.spec as {
+      ignoreDifferences?: Array<{ kind: string; name: string; jsonPointers: string[] }>;
+      syncPolicy: { syncOptions: string[] };
+    };
+    assert.deepEqual(
+      app.ignoreDifferences?.map((d) => `${d.kind}/${d.name}${d.jsonPointers.join(',')}`),
+      [
+        'Deployment/chaos-controller-manager/spec/template/metadata/annotations/rollme',
+        'DaemonSet/chaos-daemon/spec/template/metadata/annotations/rollme',
+      ],
+    );
+    // Without it the sync would still push the new random value.
+    assert.ok(app.syncPolicy.syncOptions.includes('RespectIgnoreDifferences=true'));
+  });
+
   it('every inventory image is pulled by some component (except build-time bases)', () => {
     // `node` is the base image apps/api is built FROM inside the airgap; nothing runs it as a pod.
     const used = new Set([...components.flatMap((c) => c.images), 'node']);

@@ -18,6 +18,8 @@ const label = (component: string) => ({
   'app.kubernetes.io/component': component,
 });
 
+const rollme = '/spec/template/metadata/annotations/rollme';
+
 export function chaosMesh(ctx: Context): Component {
   const img = (name: string) => {
     const p = ctx.imageParts(name);
@@ -61,6 +63,12 @@ export function chaosMesh(ctx: Context): Component {
         // pprof on the controller (:10081) and the daemon (--pprof): debugging only.
         enableProfiling: false,
       },
+      // The chart stamps `rollme: {{ randAlphaNum 5 }}` on both pod templates (no value removes it): every render
+      // would be a new template, so Argo CD would roll the controller and every daemon on each re-render.
+      ignoreDifferences: [
+        { group: 'apps', kind: 'Deployment', name: 'chaos-controller-manager', namespace: ns, jsonPointers: [rollme] },
+        { group: 'apps', kind: 'DaemonSet', name: 'chaos-daemon', namespace: ns, jsonPointers: [rollme] },
+      ],
     },
     providesCrds: [
       'podchaos.chaos-mesh.org',
