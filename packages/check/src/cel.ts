@@ -1,6 +1,6 @@
 /**
  * The CEL engine: @bufbuild/cel, a conformant CEL implementation, set up the way Kubernetes
- * evaluates admission CEL. Two differences from plain JS matter (FACTS.md): Kubernetes integers
+ * evaluates admission CEL. Two differences from plain JS matter (measured on these machines): Kubernetes integers
  * are CEL `int`, so JSON integers become BigInt (a JS number would be a CEL double and
  * `size(x) == 1` would still hold, but `x.replicas + 1` and comparisons with int literals would
  * not); and the engine returns CelError values instead of throwing.
