@@ -25,6 +25,13 @@ if ! command -v go >/dev/null; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends golang-go ca-certificates >/dev/null
 fi
 
+# helm v3.21 needs Go 1.24 or newer (its go.mod); Debian 12's golang-go is 1.19.
+gov=$(go env GOVERSION | sed 's/^go//')
+if [ "$(printf '%s\n1.24\n' "${gov%%[!0-9.]*}" | sort -V | head -1)" != 1.24 ]; then
+  echo "tools: go $gov is too old: the pinned tools need Go 1.24 or newer (put a newer go first on PATH)" >&2
+  exit 4
+fi
+
 for pin in "${pins[@]}"; do
   IFS='|' read -r name module version ldflags <<<"$pin"
   stamp="$bin/.$name.stamp"
