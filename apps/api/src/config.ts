@@ -1,5 +1,5 @@
 /**
- * lumen-api configuration: every environment variable of DESIGN.md's contract, parsed and validated once
+ * lumen-api configuration: every environment variable of the contract in docs/api.md (Configuration), parsed and validated once
  * at start. A bad value throws a {@link ConfigError} naming the variable; the entry file turns it into one
  * line on stderr and exit code 2. Nothing here exits or logs.
  */

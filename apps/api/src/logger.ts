@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import { traceFields, tracingEnabled } from './tracing.ts';
 
 /**
- * Property names whose values never reach a log line, at any depth up to {@link MAX_DEPTH} (DESIGN.md: secrets never
+ * Property names whose values never reach a log line, at any depth up to {@link MAX_DEPTH} (docs/telemetry.md, Logs: secrets never
  * appear in logs). Belt and braces: nothing logs these, but a future `log.info(config)` or `log.warn({ headers })`
  * must not leak them.
  */

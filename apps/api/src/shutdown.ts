@@ -1,5 +1,5 @@
 /**
- * The graceful shutdown sequence (DESIGN.md "Shutdown"): readiness 503 → wait `delayMs` so load balancers
+ * The graceful shutdown sequence (docs/api.md "Shutdown"): readiness 503 → wait `delayMs` so load balancers
  * stop sending → close the listeners and let in-flight requests finish (at most `timeoutMs`, then the
  * remaining connections are cut) → close Redis and PostgreSQL.
  */

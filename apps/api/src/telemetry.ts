@@ -4,7 +4,7 @@
  *
  * Why a separate entry: lumen-api is ESM run natively by Node, and instrumentation patches modules as they are
  * loaded. For ESM that needs the import-in-the-middle loader hook registered first; without it, instrumentation of
- * ESM imports silently does nothing (measured, FACTS.md).
+ * ESM imports silently does nothing (measured on these machines).
  *
  * What it sets up (when tracing is on): W3C trace context + baggage propagation; spans for every HTTP request
  * (server span, `traceparent` continued from the caller and sent on outgoing calls), Fastify's request and handler

@@ -1,5 +1,5 @@
 /**
- * Secrets never appear in logs (DESIGN.md), and an error logs as an error, not as the object graph around it:
+ * Secrets never appear in logs (docs/telemetry.md, Logs), and an error logs as an error, not as the object graph around it:
  * - the logger censors secret properties at any depth (config, headers, errors) without touching what was logged;
  * - the real entry, run against PostgreSQL and Redis with passwords generated for this run, is sent credentials in
  *   headers and then loses its PostgreSQL primary (stopped): every line it wrote is JSON, none contains a password

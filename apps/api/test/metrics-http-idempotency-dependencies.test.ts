@@ -1,6 +1,6 @@
 /**
  * `/metrics` on the admin app after known traffic against real PostgreSQL (primary + replica) and Redis: the names
- * and label sets DESIGN.md fixes (`route`, never `endpoint`), exact counts — replays and 409s counted under their
+ * and label sets docs/telemetry.md fixes (`route`, never `endpoint`), exact counts — replays and 409s counted under their
  * route —, `lumen_events_total{type}`, `lumen_idempotency_total{outcome}`, the dependency gauges, and Node's
  * default process metrics.
  */
@@ -97,7 +97,7 @@ it('counts requests by method, route and status code, with replays, 409s and ide
 
   const { text, samples } = await scrape();
 
-  // Names and label sets exactly as DESIGN.md names them.
+  // Names and label sets exactly as docs/telemetry.md names them.
   for (const name of ['http_requests_total', 'http_request_duration_seconds_count']) {
     const keys = new Set(samples.filter((s) => s.name === name).map((s) => Object.keys(s.labels).sort().join(',')));
     assert.deepEqual([...keys], ['method,route,status_code'], `${name} label set`);

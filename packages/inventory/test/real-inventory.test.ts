@@ -1,6 +1,6 @@
 /**
  * The repository's own inventory: it loads, every upstream image is pinned, and it names every
- * component of the platform (DESIGN.md) — so the bundle, the manifests and the mirror config all
+ * component of the platform (docs/platform.md, Map) — so the bundle, the manifests and the mirror config all
  * start from complete, pinned data.
  */
 import assert from 'node:assert/strict';
@@ -59,7 +59,7 @@ describe('the real inventory', () => {
     assert.ok(missing.every((m) => m.startsWith('inventory/lock.yaml: ') || m.includes('lock.yaml: ')));
   });
 
-  test('names every component of the platform in DESIGN.md', () => {
+  test('names every component of the platform in docs/platform.md', () => {
     const components = new Set([...inv.images.map((i) => i.component), ...inv.charts.map((c) => c.component)]);
     for (const c of [
       'cert-manager',

@@ -1,6 +1,6 @@
 /**
  * Cosign-compatible signatures: keygen writes cosign's key formats, `sign` stores the legacy
- * layout of FACTS.md (tag sha256-<hex>.sig, simple-signing layer, signature annotation),
+ * layout of docs/supply-chain.md, Signature format (tag sha256-<hex>.sig, simple-signing layer, signature annotation),
  * `verify` accepts lumen's signatures and rejects a wrong key, a tampered payload and an
  * unsigned image; openssl verifies the payload independently, and `bundle push` carries the
  * signature tags across.

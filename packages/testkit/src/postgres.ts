@@ -1,7 +1,7 @@
 /**
  * PostgreSQL primary + streaming replica from the Debian binaries, on free loopback ports.
  *
- * Measured here (FACTS.md): initdb 0.9 s, pg_basebackup 0.4 s, a row reaches the replica in 0.04 s.
+ * Measured on these machines: initdb 0.9 s, pg_basebackup 0.4 s, a row reaches the replica in 0.04 s.
  * Authentication is scram-sha-256 over TCP with passwords generated per cluster; the application role
  * `lumen` owns the database `lumen`.
  */

@@ -1,7 +1,7 @@
 /**
  * A real Prometheus (Debian `prometheus`, 2.42) scraping given targets on a free loopback port.
  *
- * Measured here (FACTS.md): the first scraped sample arrives about 6 s after start even with a 1 s
+ * Measured on these machines: the first scraped sample arrives about 6 s after start even with a 1 s
  * scrape interval, so `waitForTargets()` polls for up to 30 s by default.
  */
 import { existsSync, writeFileSync } from 'node:fs';

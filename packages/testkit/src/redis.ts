@@ -1,7 +1,7 @@
 /**
  * Redis master (+ replica) (+ Sentinels) from the Debian `redis-server`, on free loopback ports.
  *
- * Sentinels watch the master with `down-after-milliseconds 1000`; measured here (FACTS.md), a failover
+ * Sentinels watch the master with `down-after-milliseconds 1000`; measured on these machines, a failover
  * after `kill -9` of the master takes about 2.3 s. Sentinel rewrites its config file, so each one gets
  * its own writable copy.
  */

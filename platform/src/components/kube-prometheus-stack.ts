@@ -27,7 +27,7 @@ export function grafanaDatasources() {
       access: 'proxy',
       url: 'http://loki.loki.svc.cluster.local:3100',
       jsonData: {
-        // lumen-api writes trace_id into every JSON log line (DESIGN.md); this turns it into a link to Tempo.
+        // lumen-api writes trace_id into every JSON log line (docs/telemetry.md); this turns it into a link to Tempo.
         derivedFields: [
           {
             name: 'TraceID',

@@ -40,7 +40,7 @@ const ns = apiNamespace;
 const name = 'lumen-api';
 const uid = 10001;
 
-/** Shutdown timing (DESIGN.md): preStop sleep, then readiness 503 for the delay, then drain. */
+/** Shutdown timing (docs/api.md, Shutdown): preStop sleep, then readiness 503 for the delay, then drain. */
 export const shutdown = { preStopSeconds: 5, delayMs: 5000, timeoutMs: 30000 } as const;
 /** Above preStop + delay + drain, so the kubelet never SIGKILLs a draining pod. */
 export const terminationGracePeriodSeconds =

@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` for every POST and DELETE route, as DESIGN.md specifies:
+ * `Idempotency-Key` for every POST and DELETE route, as docs/idempotency.md (Policy) specifies:
  *
  * - key: 1–255 visible ASCII characters, else 400 (checked before the body is read);
  * - fingerprint: method + request target (path and query) + SHA-256 of the raw body bytes; the same key

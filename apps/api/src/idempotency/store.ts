@@ -4,7 +4,7 @@
  * lives in `plugin.ts`.
  */
 
-/** The response stored for replay: exactly what DESIGN.md says is replayed. */
+/** The response stored for replay: exactly what docs/idempotency.md says is replayed. */
 export interface StoredResponse {
   statusCode: number;
   /** Only `content-type` and `location` are kept (lower-case names). */

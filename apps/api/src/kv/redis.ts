@@ -1,6 +1,6 @@
 /**
  * Redis via ioredis, standalone or behind Sentinel. Every call of the store settles within `timeoutMs`,
- * whatever Redis or the Sentinels do (DESIGN.md: queued commands otherwise hang during an outage), and the
+ * whatever Redis or the Sentinels do (docs/redis.md: queued commands otherwise hang during an outage), and the
  * store follows a Sentinel failover within about a second, without restarting the API.
  *
  * ioredis' own `commandTimeout` is not enough for the first promise: it starts when ioredis hands the
