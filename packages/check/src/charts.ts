@@ -8,13 +8,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaType, Registry } from '@lumen/oci';
+import { MediaType, parseManifest, Registry } from '@lumen/oci';
 import { chartTag, readBundle } from '@lumen/supply';
 import { parse as parseYaml } from 'yaml';
 import { isClusterScoped } from './cluster.ts';
 import { findEngine, runEngine } from './engines.ts';
 import { CheckError, CheckErrorCode } from './errors.ts';
-import { apiGroup, objectId, parseManifests } from './manifests.ts';
+import { apiGroup, objectId, parseManifests, servedCrdVersions } from './manifests.ts';
+import { allContainers, podOf } from './pod-spec.ts';
 import type { K8sObject, SourcedObject, Violation } from './types.ts';
 
 /** Where the chart archives or sources come from. */
@@ -185,10 +186,13 @@ function archiveWriter(): { write(name: string, bytes: Uint8Array): string; clos
 }
 
 function chartLayer(manifestBytes: Uint8Array, what: string): string {
-  const manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as {
-    layers?: Array<{ mediaType?: string; digest?: string }>;
-  };
-  const layer = manifest.layers?.find((l) => l.mediaType === MediaType.helmChart);
+  let manifest: ReturnType<typeof parseManifest>['manifest'];
+  try {
+    manifest = parseManifest(manifestBytes).manifest;
+  } catch (err) {
+    throw new CheckError(CheckErrorCode.chartSource, `${what}: ${(err as Error).message}`, { cause: err });
+  }
+  const layer = 'layers' in manifest ? manifest.layers.find((l) => l.mediaType === MediaType.helmChart) : undefined;
   if (!layer?.digest) throw new CheckError(CheckErrorCode.chartSource, `${what} is not a Helm chart artifact`);
   return layer.digest;
 }
@@ -297,38 +301,16 @@ function helmError(stderr: string): string {
 /** `group/version` and `group/version/Kind` of every CRD among `objects`, as Argo CD passes them. */
 export function crdApiVersions(objects: readonly SourcedObject[]): string[] {
   const out = new Set<string>();
-  for (const { obj } of objects) {
-    if (obj.kind !== 'CustomResourceDefinition') continue;
-    const spec = (obj.spec ?? {}) as {
-      group?: string;
-      names?: { kind?: string };
-      versions?: Array<{ name?: string; served?: boolean }>;
-    };
-    for (const v of spec.versions ?? []) {
-      if (!spec.group || !v.name || v.served === false) continue;
-      out.add(`${spec.group}/${v.name}`);
-      if (spec.names?.kind) out.add(`${spec.group}/${v.name}/${spec.names.kind}`);
-    }
+  for (const { group, version, kind } of servedCrdVersions(objects)) {
+    out.add(`${group}/${version}`);
+    out.add(`${group}/${version}/${kind}`);
   }
   return [...out].sort();
 }
 
 function containerImages(obj: K8sObject): string[] {
-  const images: string[] = [];
-  const walk = (tree: unknown) => {
-    if (Array.isArray(tree)) for (const t of tree) walk(t);
-    else if (tree !== null && typeof tree === 'object') {
-      const o = tree as Record<string, unknown>;
-      for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
-        for (const c of (Array.isArray(o[list]) ? o[list] : []) as Array<{ image?: unknown }>) {
-          if (typeof c?.image === 'string') images.push(c.image);
-        }
-      }
-      for (const v of Object.values(o)) if (v !== null && typeof v === 'object') walk(v);
-    }
-  };
-  walk(obj.spec);
-  return images;
+  const pod = podOf(obj);
+  return pod ? allContainers(pod.spec).flatMap(({ container }) => (container.image ? [container.image] : [])) : [];
 }
 
 /** Runs `helm template` for one Application source; the objects carry a file that names the chart and template. */

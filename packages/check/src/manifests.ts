@@ -91,3 +91,23 @@ export function apiGroup(apiVersion: string | undefined): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
+
+/** Group, served version and kind of every version the CRDs among `objects` serve. */
+export function servedCrdVersions(
+  objects: readonly SourcedObject[],
+): Array<{ group: string; version: string; kind: string }> {
+  const out: Array<{ group: string; version: string; kind: string }> = [];
+  for (const { obj } of objects) {
+    if (obj.kind !== 'CustomResourceDefinition') continue;
+    const spec = (obj.spec ?? {}) as {
+      group?: string;
+      names?: { kind?: string };
+      versions?: Array<{ name?: string; served?: boolean }>;
+    };
+    for (const v of spec.versions ?? []) {
+      if (!spec.group || !v.name || !spec.names?.kind || v.served === false) continue;
+      out.push({ group: spec.group, version: v.name, kind: spec.names.kind });
+    }
+  }
+  return out;
+}

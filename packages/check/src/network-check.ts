@@ -83,6 +83,15 @@ function blame(
 export function checkNetwork(cluster: Cluster, matrix: NetworkMatrix, matrixFile: string): Violation[] {
   const ctx = networkContext(cluster);
   const out: Violation[] = [];
+  /** A violation of the matrix itself, named after the flow or workload it declares. */
+  const inMatrix = (name: string, reason: string): Violation => ({
+    file: matrixFile,
+    kind: 'NetworkMatrix',
+    namespace: '-',
+    name,
+    rule: 'network',
+    reason,
+  });
   const endpoints = new Map<string, Endpoint>();
   for (const w of [...cluster.workloads, outsider]) {
     endpoints.set(w.id, {
@@ -107,28 +116,19 @@ export function checkNetwork(cluster: Cluster, matrix: NetworkMatrix, matrixFile
     declared.add(key(flow.from, flow.to, flow.port, protocol));
     for (const end of [flow.from, flow.to]) {
       if (!endpoints.has(end)) {
-        out.push({
-          file: matrixFile,
-          kind: 'NetworkMatrix',
-          namespace: '-',
-          name: `${flow.from}→${flow.to}`,
-          rule: 'network',
-          reason: `the matrix names ${end}, which is neither a workload nor an external address`,
-        });
+        out.push(
+          inMatrix(
+            `${flow.from}→${flow.to}`,
+            `the matrix names ${end}, which is neither a workload nor an external address`,
+          ),
+        );
       }
     }
   }
   const exact = new Set(matrix.exact);
   for (const id of exact) {
     if (!endpoints.has(id)) {
-      out.push({
-        file: matrixFile,
-        kind: 'NetworkMatrix',
-        namespace: '-',
-        name: id,
-        rule: 'network',
-        reason: `the matrix declares the traffic of ${id}, which is not a workload`,
-      });
+      out.push(inMatrix(id, `the matrix declares the traffic of ${id}, which is not a workload`));
     }
   }
   const seen = new Set<string>();
@@ -180,15 +180,7 @@ export function checkNetwork(cluster: Cluster, matrix: NetworkMatrix, matrixFile
         rule: 'network',
         reason: `${reason}, which the matrix declares from ${flow.from}`,
       });
-    else
-      out.push({
-        file: matrixFile,
-        kind: 'NetworkMatrix',
-        namespace: '-',
-        name: `${flow.from}→${flow.to}`,
-        rule: 'network',
-        reason,
-      });
+    else out.push(inMatrix(`${flow.from}→${flow.to}`, reason));
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import { kubernetesModelGroups } from './api-groups.ts';
 import { unknownFields } from './known-fields.ts';
 import { localSchemas, validateLocal } from './local-schemas.ts';
-import { apiGroup, objectId } from './manifests.ts';
+import { apiGroup, objectId, servedCrdVersions } from './manifests.ts';
 import { syntaxErrors } from './syntax.ts';
 import type { K8sObject, SourcedObject, Violation } from './types.ts';
 
@@ -86,17 +86,6 @@ export async function prepareSchemas(objects: readonly SourcedObject[]): Promise
   await Promise.all([...kinds.values()].map((obj) => resolve(obj)));
 }
 
-/** `apiVersion/kind` of every version the CRDs among `objects` serve. */
-function crdKinds(objects: readonly SourcedObject[]): Set<string> {
-  const out = new Set<string>();
-  for (const { obj } of objects) {
-    if (obj.kind !== 'CustomResourceDefinition') continue;
-    const spec = (obj.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name?: string }> };
-    for (const v of spec.versions ?? []) out.add(`${spec.group}/${v.name}/${spec.names?.kind}`);
-  }
-  return out;
-}
-
 /**
  * Validates every object; {@link prepareSchemas} must have run on the same objects. A custom
  * resource of a CRD rendered from a chart has no schema here: its CRD is among the objects, and
@@ -104,7 +93,7 @@ function crdKinds(objects: readonly SourcedObject[]): Set<string> {
  */
 export function checkSchema(objects: readonly SourcedObject[]): Violation[] {
   const out: Violation[] = [];
-  const rendered = crdKinds(objects);
+  const rendered = new Set(servedCrdVersions(objects).map((c) => `${c.group}/${c.version}/${c.kind}`));
   for (const src of objects) {
     const { obj } = src;
     const id = { file: src.file, ...objectId(obj), rule: 'schema' as const };

@@ -5,6 +5,7 @@
  * apply time (labels) or at pull time (image). Rules from apimachinery's validation and the
  * distribution reference grammar.
  */
+import { parseReference } from '@lumen/oci';
 import { podOf } from './pod-spec.ts';
 import type { K8sObject } from './types.ts';
 
@@ -42,24 +43,17 @@ export function labelValueError(value: unknown): string | undefined {
   return problems.length > 0 ? problems.join(' and ') : undefined;
 }
 
-// The distribution reference grammar (github.com/distribution/reference, regexp.go).
-const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
-const pathComponent = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
-const tag = '[\\w][\\w.-]{0,127}';
-const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const reference = new RegExp(`^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::${tag})?(?:@${digest})?$`);
-
-/** Why an image reference does not parse, or undefined. */
+/** Why an image reference does not parse (the one reference grammar, `@lumen/oci`), or undefined. */
 export function imageReferenceError(ref: string): string | undefined {
-  if (ref.length > 255 + 128 + 80) return 'is too long';
-  if (!reference.test(ref)) {
-    const at = ref.indexOf('@');
-    if (at >= 0 && /[^0-9a-fA-F]/.test(ref.slice(at + 1).replace(/^[a-z0-9]+:/, '')))
-      return `has text after its digest (${ref.slice(at + 1).replace(/^[a-z0-9]+:[0-9a-fA-F]*/, '')})`;
-    return 'is not a valid image reference (registry/path[:tag][@sha256:digest])';
+  const at = ref.indexOf('@');
+  const trailing = at < 0 ? '' : ref.slice(at + 1).replace(/^[a-z0-9]+:[0-9a-fA-F]*/, '');
+  if (trailing !== '') return `has text after its digest (${trailing})`;
+  try {
+    parseReference(ref);
+    return undefined;
+  } catch (err) {
+    return `is not a valid image reference: ${(err as Error).message.replace(/^invalid image reference '[^']*': /, '')}`;
   }
-  return undefined;
 }
 
 /** Names of kinds that must be DNS-1123 labels (Namespace) or DNS-1035 labels (Service). */

@@ -49,48 +49,39 @@ const chartMatrix = {
   allow: [...matrix.allow, { from: 'monitoring/prometheus', to: 'traefik/traefik', port: 9100 }],
 };
 
+/** One side of a flow as lumen renders it: the policy in `ns` selecting `self`, allowing `peer` in `peerNs` on 9100. */
+function sidePolicy(
+  name: string,
+  ns: string,
+  self: string,
+  direction: 'Egress' | 'Ingress',
+  peerNs: string,
+  peer: string,
+) {
+  const peers = [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peerNs } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': peer } },
+    },
+  ];
+  const rule =
+    direction === 'Egress' ? { to: peers, ports: [{ port: 9100 }] } : { from: peers, ports: [{ port: 9100 }] };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: ns },
+    spec: {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': self } },
+      policyTypes: [direction],
+      [direction === 'Egress' ? 'egress' : 'ingress']: [rule],
+    },
+  };
+}
+
 /** NetworkPolicies for that flow, as lumen renders them for a chart component. */
 const metricsPolicies = [
-  {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'prometheus-scrapes-traefik', namespace: 'monitoring' },
-    spec: {
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
-      policyTypes: ['Egress'],
-      egress: [
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } },
-              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
-            },
-          ],
-          ports: [{ port: 9100 }],
-        },
-      ],
-    },
-  },
-  {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'traefik-metrics-from-prometheus', namespace: 'traefik' },
-    spec: {
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [
-            {
-              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
-              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
-            },
-          ],
-          ports: [{ port: 9100 }],
-        },
-      ],
-    },
-  },
+  sidePolicy('prometheus-scrapes-traefik', 'monitoring', 'prometheus', 'Egress', 'traefik', 'traefik'),
+  sidePolicy('traefik-metrics-from-prometheus', 'traefik', 'traefik', 'Ingress', 'monitoring', 'prometheus'),
 ];
 
 /** The good chart's Deployment template; the cases below change one thing each. */
