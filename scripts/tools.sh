@@ -7,17 +7,28 @@
 #
 # Each tool lands in $LUMEN_TOOLS/bin/<tool>, next to a stamp file naming the module and version
 # it was built from: a changed pin rebuilds that tool only. Only the Go module proxy is used.
+# Most tools are `go install module@version`; a tool whose module cannot be installed that way
+# (kube-apiserver, etcd: their go.mod replaces sibling modules by local paths) is built from a
+# small module of ours under tools/<name>/ that requires it, with go.sum pinning every dependency.
 set -euo pipefail
 
 tools=${LUMEN_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/lumen/tools}
 bin=$tools/bin
 mkdir -p "$bin"
 
-# name | module path of the main package | version | ldflags (the version the binary reports)
+# name | module path of the main package, or ./tools/<name> | version | ldflags (the version the binary reports)
 # helm: the 3.x line Argo CD renders with (lumen renders charts exactly as Argo CD would).
+# gator: Gatekeeper's own policy engine at the Gatekeeper version the inventory deploys.
+# kube-apiserver: the Kubernetes version of the inventory's K3s (v1.36.4+k3s1); etcd: the version
+# that Kubernetes release is tested with (build/dependencies.yaml of k8s.io/kubernetes v1.36.4).
+k8s=v1.36.4
 pins=(
   "helm|helm.sh/helm/v3/cmd/helm|v3.21.4|-X helm.sh/helm/v3/internal/version.version=v3.21.4 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  "gator|github.com/open-policy-agent/gatekeeper/v3/cmd/gator|v3.23.1|-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=v3.23.1"
+  "kube-apiserver|./tools/kube-apiserver|$k8s|-X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean"
+  "etcd|./tools/etcd|v3.6.8|"
 )
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 if ! command -v go >/dev/null; then
   echo "tools: go is missing: installing Debian's golang-go" >&2
@@ -25,10 +36,10 @@ if ! command -v go >/dev/null; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends golang-go ca-certificates >/dev/null
 fi
 
-# helm v3.21 needs Go 1.24 or newer (its go.mod); Debian 12's golang-go is 1.19.
+# gator v3.23 and Kubernetes v1.36 need Go 1.26 or newer (their go.mod); Debian 12's golang-go is 1.19.
 gov=$(go env GOVERSION | sed 's/^go//')
-if [ "$(printf '%s\n1.24\n' "${gov%%[!0-9.]*}" | sort -V | head -1)" != 1.24 ]; then
-  echo "tools: go $gov is too old: the pinned tools need Go 1.24 or newer (put a newer go first on PATH)" >&2
+if [ "$(printf '%s\n1.26\n' "${gov%%[!0-9.]*}" | sort -V | head -1)" != 1.26 ]; then
+  echo "tools: go $gov is too old: the pinned tools need Go 1.26 or newer (put a newer go first on PATH)" >&2
   exit 4
 fi
 
@@ -36,13 +47,21 @@ for pin in "${pins[@]}"; do
   IFS='|' read -r name module version ldflags <<<"$pin"
   stamp="$bin/.$name.stamp"
   want="$module@$version"
+  if [[ $module == ./* ]]; then
+    # A module of ours: its go.mod/go.sum/main.go are the pin (a changed file rebuilds).
+    want="$module@$version $(cat "$root/$module"/go.mod "$root/$module"/go.sum "$root/$module"/*.go | sha256sum | cut -c1-16)"
+  fi
   if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     continue
   fi
   echo "tools: building $name from $want (once; cached in $bin)" >&2
   started=$SECONDS
   # CGO off: static binaries that do not depend on the build machine's C library.
-  CGO_ENABLED=0 GOBIN="$bin" GOFLAGS=-trimpath go install -ldflags "-s -w $ldflags" "$want"
+  if [[ $module == ./* ]]; then
+    (cd "$root/$module" && CGO_ENABLED=0 GOFLAGS='-trimpath -mod=readonly' go build -ldflags "-s -w $ldflags" -o "$bin/$name" .)
+  else
+    CGO_ENABLED=0 GOBIN="$bin" GOFLAGS=-trimpath go install -ldflags "-s -w $ldflags" "$want"
+  fi
   echo "$want" >"$stamp"
   echo "tools: $name built in $((SECONDS - started)) s" >&2
 done
