@@ -40,7 +40,7 @@ await prepareSchemas(objects);
 const cluster = buildCluster(objects, inputs.facts);
 const parts: Array<[string, () => unknown]> = [
   ['schema', () => checkSchema(objects)],
-  ['admission (CEL)', () => checkAdmission(cluster)],
+  ['admission (gator)', () => checkAdmission(cluster)],
   ['pod-security', () => checkPodSecurity(cluster)],
   ['network', () => checkNetwork(cluster, inputs.matrix, inputs.matrixFile)],
   ['selector + sync-wave', () => [checkSelectors(cluster), checkSyncWaves(cluster)]],

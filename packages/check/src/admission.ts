@@ -1,181 +1,155 @@
 /**
- * Admission: the Gatekeeper ConstraintTemplates found among the checked objects (the very
- * ones that are deployed), their `K8sNativeValidation` CEL evaluated by a real CEL engine
- * against every object their Constraints match, as Gatekeeper would at admission.
+ * Admission: the Gatekeeper ConstraintTemplates and Constraints found among the checked objects
+ * (the very ones that are deployed) judged by Gatekeeper's own engine, `gator test`, built from
+ * Gatekeeper's Go module at the version the inventory deploys (scripts/tools.sh). gator compiles
+ * each template with Gatekeeper's drivers (K8sNativeValidation CEL and Rego), validates each
+ * Constraint against its template, applies Gatekeeper's match semantics (namespaceSelector reads
+ * the Namespace objects among the input) and reviews every object. lumen only maps its verdicts
+ * back to files; it evaluates no policy itself.
  */
-import { type Compiled, celText, compile, toCel } from './cel.ts';
-import { type Cluster, namespaceOf } from './cluster.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Cluster } from './cluster.ts';
+import { findEngine, runEngine } from './engines.ts';
+import { CheckError, CheckErrorCode } from './errors.ts';
 import { apiGroup, objectId } from './manifests.ts';
-import { type LabelSelector, matchesSelector } from './selectors.ts';
 import type { K8sObject, SourcedObject, Violation } from './types.ts';
 
-interface CompiledTemplate {
-  kind: string;
-  variables: Array<{ name: string; run: Compiled }>;
-  validations: Array<{ expression: string; run: Compiled; message?: string; messageRun?: Compiled }>;
-}
+const templateGroup = 'templates.gatekeeper.sh';
+const constraintGroup = 'constraints.gatekeeper.sh';
 
-interface Match {
-  kinds?: Array<{ apiGroups?: string[]; kinds?: string[] }>;
-  namespaces?: string[];
-  excludedNamespaces?: string[];
-  scope?: string;
-  labelSelector?: LabelSelector;
-  namespaceSelector?: LabelSelector;
-  name?: string;
+/** One entry of `gator test -o json`: Gatekeeper's `types.Result` plus the violating object. */
+interface GatorResult {
+  msg?: string;
+  enforcementAction?: string;
+  constraint?: K8sObject;
+  violatingObject?: K8sObject;
 }
 
 function violation(src: SourcedObject, rule: Violation['rule'], reason: string): Violation {
   return { file: src.file, ...objectId(src.obj), rule, reason };
 }
 
-/** Gatekeeper namespace patterns allow a `*` prefix or suffix wildcard. */
-function namespaceMatches(pattern: string, ns: string): boolean {
-  if (pattern.endsWith('*')) return ns.startsWith(pattern.slice(0, -1));
-  if (pattern.startsWith('*')) return ns.endsWith(pattern.slice(1));
-  return pattern === ns;
+/** What the API server keys an object by (group, kind, namespace, name). */
+function identity(obj: K8sObject | undefined): string {
+  const id = objectId(obj ?? {});
+  return `${apiGroup(obj?.apiVersion)}|${id.kind}|${id.namespace}|${id.name}`;
 }
 
-/** Does a Constraint's `spec.match` select this object? (Gatekeeper match semantics.) */
-export function constraintMatches(match: Match, obj: K8sObject, cluster: Cluster): boolean {
-  const group = apiGroup(obj.apiVersion);
-  if (match.kinds && match.kinds.length > 0) {
-    const hit = match.kinds.some(
-      (k) =>
-        (k.apiGroups ?? ['*']).some((g) => g === '*' || g === group) &&
-        (k.kinds ?? ['*']).some((kind) => kind === '*' || kind === obj.kind),
-    );
-    if (!hit) return false;
-  }
-  const ns = namespaceOf(obj);
-  if (match.scope === 'Cluster' && ns !== undefined) return false;
-  if (match.scope === 'Namespaced' && ns === undefined) return false;
-  if (match.namespaces && match.namespaces.length > 0) {
-    if (ns === undefined || !match.namespaces.some((p) => namespaceMatches(p, ns))) return false;
-  }
-  if (ns !== undefined && match.excludedNamespaces?.some((p) => namespaceMatches(p, ns))) return false;
-  if (match.name !== undefined && !namespaceMatches(match.name, obj.metadata?.name ?? '')) return false;
-  if (match.labelSelector && !matchesSelector(match.labelSelector, obj.metadata?.labels ?? {})) return false;
-  if (match.namespaceSelector) {
-    if (ns === undefined) return false;
-    const labels = cluster.namespaces.get(ns)?.labels ?? { 'kubernetes.io/metadata.name': ns };
-    if (!matchesSelector(match.namespaceSelector, labels)) return false;
-  }
-  return true;
+function templateKind(src: SourcedObject): string {
+  const spec = src.obj.spec as { crd?: { spec?: { names?: { kind?: string } } } } | undefined;
+  return spec?.crd?.spec?.names?.kind ?? '?';
 }
 
-/**
- * Compiles a ConstraintTemplate's CEL code. Returns violations (rule `admission/<Kind>`) for
- * templates whose CEL does not parse: a broken policy blocks nothing, so it is a failed proof.
- */
-function compileTemplate(src: SourcedObject): { template?: CompiledTemplate; problems: Violation[] } {
-  const spec = (src.obj.spec ?? {}) as {
-    crd?: { spec?: { names?: { kind?: string } } };
-    targets?: Array<{ code?: Array<{ engine?: string; source?: Record<string, unknown> }> }>;
-  };
-  const kind = spec.crd?.spec?.names?.kind ?? '?';
-  const rule = `admission/${kind}` as const;
-  const problems: Violation[] = [];
-  const template: CompiledTemplate = { kind, variables: [], validations: [] };
-  let sawCel = false;
-  for (const target of spec.targets ?? []) {
-    for (const code of target.code ?? []) {
-      if (code.engine !== 'K8sNativeValidation') continue;
-      sawCel = true;
-      const source = (code.source ?? {}) as {
-        variables?: Array<{ name: string; expression: string }>;
-        validations?: Array<{ expression: string; message?: string; messageExpression?: string }>;
-      };
-      try {
-        for (const v of source.variables ?? []) template.variables.push({ name: v.name, run: compile(v.expression) });
-        for (const v of source.validations ?? []) {
-          template.validations.push({
-            expression: v.expression,
-            run: compile(v.expression),
-            ...(v.message !== undefined ? { message: v.message } : {}),
-            ...(v.messageExpression !== undefined ? { messageRun: compile(v.messageExpression) } : {}),
-          });
-        }
-      } catch (err) {
-        problems.push(violation(src, rule, `CEL does not compile: ${(err as Error).message}`));
-        return { problems };
-      }
-    }
-  }
-  if (!sawCel) problems.push(violation(src, rule, 'template has no K8sNativeValidation (CEL) code to prove'));
-  return sawCel ? { template, problems } : { problems };
+const isTemplate = (src: SourcedObject) =>
+  src.obj.kind === 'ConstraintTemplate' && apiGroup(src.obj.apiVersion) === templateGroup;
+const isConstraint = (src: SourcedObject) => apiGroup(src.obj.apiVersion) === constraintGroup;
+
+/** The gator binary: LUMEN_GATOR, the tool cache, PATH (exit 5 when missing). */
+export function gatorBin(): string {
+  return findEngine('gator');
 }
 
-/** Evaluates one template with one Constraint's parameters against one object. */
-function evaluate(template: CompiledTemplate, params: unknown, obj: unknown): string[] {
-  const variables: Record<string, unknown> = { params, anyObject: obj };
-  const bindings = { object: obj, oldObject: null, variables, request: { operation: 'CREATE' } };
-  for (const v of template.variables) {
-    const value = v.run(bindings);
-    if (value instanceof Error) return [`CEL error in variable ${v.name}: ${value.message}`];
-    variables[v.name] = value;
-  }
-  const failures: string[] = [];
-  for (const v of template.validations) {
-    const ok = v.run(bindings);
-    if (ok === true) continue;
-    if (ok instanceof Error) {
-      // Gatekeeper fails closed on evaluation errors of a deny constraint.
-      failures.push(`CEL error: ${ok.message}`);
-      continue;
-    }
-    if (ok !== false) {
-      failures.push(`expression did not yield a bool: ${v.expression}`);
-      continue;
-    }
-    let message = v.message ?? `failed expression: ${v.expression}`;
-    if (v.messageRun) {
-      const m = v.messageRun(bindings);
-      if (!(m instanceof Error)) message = celText(m);
-    }
-    failures.push(message);
-  }
-  return failures;
+let versionCache: Promise<string> | undefined;
+
+/** `gator v3.23.1`, as the binary reports it (for the summary line). */
+export function gatorVersion(bin = gatorBin()): Promise<string> {
+  versionCache ??= runEngine(bin, ['--version']).then((r) => {
+    const m = /version (v\S+)/.exec(r.stdout);
+    return m ? `gator ${m[1]}` : 'gator (unknown version)';
+  });
+  return versionCache;
+}
+
+/** A fatal gator error that names the template or Constraint it could not load. */
+function failedPolicy(stderr: string): { kind: 'template' | 'constraint'; name: string; reason: string } | undefined {
+  const m = /adding (template|constraint) "([^"]+)": (.*)/.exec(stderr);
+  if (!m) return undefined;
+  return { kind: m[1] as 'template' | 'constraint', name: m[2] as string, reason: (m[3] as string).trim() };
 }
 
 /**
- * Runs every Constraint (enforcementAction `deny`, the default) of every K8sNativeValidation
- * template over the objects it matches (a dry run keeps only the violations its manifests add:
- * see check.ts).
+ * Runs every deny Constraint over the objects it matches, by gator. A template gator cannot
+ * compile or a Constraint it refuses (parameters that break the template's schema) is a violation
+ * of its own and is left out of a second run, so one broken policy does not hide the others.
  */
-export function checkAdmission(cluster: Cluster): Violation[] {
+export async function checkAdmission(cluster: Cluster, bin = gatorBin()): Promise<Violation[]> {
   const out: Violation[] = [];
-  const templates = new Map<string, CompiledTemplate>();
-  for (const src of cluster.objects) {
-    if (src.obj.kind !== 'ConstraintTemplate' || apiGroup(src.obj.apiVersion) !== 'templates.gatekeeper.sh') continue;
-    const { template, problems } = compileTemplate(src);
-    out.push(...problems);
-    if (template) templates.set(template.kind, template);
+  const templates = cluster.objects.filter(isTemplate);
+  const kinds = new Set(templates.map(templateKind));
+  const policy = new Set<SourcedObject>(templates);
+  for (const c of cluster.objects.filter(isConstraint)) {
+    const kind = c.obj.kind ?? '?';
+    if (kinds.has(kind)) policy.add(c);
+    else out.push(violation(c, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
   }
-  const celInputs = new Map<SourcedObject, unknown>();
-  for (const constraint of cluster.objects) {
-    if (apiGroup(constraint.obj.apiVersion) !== 'constraints.gatekeeper.sh') continue;
-    const kind = constraint.obj.kind ?? '?';
-    const template = templates.get(kind);
-    if (!template) {
-      out.push(violation(constraint, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
-      continue;
-    }
-    const spec = (constraint.obj.spec ?? {}) as { enforcementAction?: string; match?: Match; parameters?: unknown };
-    // dryrun and warn do not block admission; only deny is a proof obligation.
-    if ((spec.enforcementAction ?? 'deny') !== 'deny') continue;
-    const params = toCel(spec.parameters ?? {});
-    for (const src of cluster.objects) {
-      if (!constraintMatches(spec.match ?? {}, src.obj, cluster)) continue;
-      let input = celInputs.get(src);
-      if (input === undefined) {
-        input = toCel(src.obj);
-        celInputs.set(src, input);
+  if (![...policy].some(isConstraint)) return out;
+  const byIdentity = new Map<string, SourcedObject>();
+  for (const src of cluster.objects) if (!byIdentity.has(identity(src.obj))) byIdentity.set(identity(src.obj), src);
+  const data = cluster.objects.filter((o) => !isTemplate(o) && !isConstraint(o));
+
+  const dir = mkdtempSync(join(tmpdir(), 'lumen-gator-'));
+  try {
+    for (let attempt = 0; attempt <= policy.size; attempt++) {
+      const input = join(dir, `input-${attempt}.yaml`);
+      writeFileSync(input, [...policy, ...data].map((o) => stringify(o.obj, { lineWidth: 0 })).join('---\n'));
+      const run = await runEngine(bin, ['test', '--filename', input, '--output', 'json']);
+      const results = parseResults(run.stdout);
+      if (results) {
+        for (const r of results) {
+          // dryrun and warn do not block admission; only deny is a proof obligation.
+          if ((r.enforcementAction ?? 'deny') !== 'deny') continue;
+          const src = byIdentity.get(identity(r.violatingObject));
+          const kind = r.constraint?.kind ?? '?';
+          const name = r.constraint?.metadata?.name ?? kind;
+          if (src) out.push(violation(src, `admission/${kind}`, `${name}: ${(r.msg ?? '').trim()}`));
+        }
+        return out;
       }
-      for (const reason of evaluate(template, params, input)) {
-        out.push(violation(src, `admission/${kind}`, `${constraint.obj.metadata?.name ?? kind}: ${reason}`));
+      const failed = failedPolicy(run.stderr);
+      if (!failed) {
+        throw new CheckError(CheckErrorCode.engineFailed, `gator test failed (exit ${run.code}): ${run.stderr.trim()}`);
       }
+      const culprits = [...policy].filter((p) =>
+        failed.kind === 'template'
+          ? isTemplate(p) && p.obj.metadata?.name === failed.name
+          : isConstraint(p) && p.obj.metadata?.name === failed.name,
+      );
+      if (culprits.length === 0) {
+        throw new CheckError(
+          CheckErrorCode.engineFailed,
+          `gator test failed on ${failed.kind} ${failed.name}: ${failed.reason}`,
+        );
+      }
+      for (const p of culprits) {
+        policy.delete(p);
+        const kind = failed.kind === 'template' ? templateKind(p) : (p.obj.kind ?? '?');
+        out.push(violation(p, `admission/${kind}`, `gator refuses the ${failed.kind}: ${failed.reason}`));
+        if (failed.kind === 'template') {
+          for (const c of [...policy].filter((q) => isConstraint(q) && q.obj.kind === kind)) {
+            policy.delete(c);
+            out.push(violation(c, `admission/${kind}`, `its ConstraintTemplate ${failed.name} does not load`));
+          }
+        }
+      }
+      if (![...policy].some(isConstraint)) return out;
     }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return out;
+}
+
+/** gator prints a JSON array (or `null` when nothing was violated); anything else is a failure. */
+function parseResults(stdout: string): GatorResult[] | undefined {
+  const text = stdout.trim();
+  if (text === '' || text === 'null') return text === 'null' ? [] : undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return Array.isArray(parsed) ? (parsed as GatorResult[]) : parsed === null ? [] : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -106,7 +106,7 @@ export async function proveAll(
   return [
     ...duplicates(objects),
     ...checkSchema(objects),
-    ...checkAdmission(cluster),
+    ...(await checkAdmission(cluster)),
     ...checkPodSecurity(cluster),
     ...checkNetwork(cluster, options.matrix, options.matrixFile ?? 'platform/src/network-matrix.ts'),
     ...checkSelectors(cluster),

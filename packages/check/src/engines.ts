@@ -59,7 +59,7 @@ export interface EngineRun {
 /** Runs an engine to completion (never through a shell); a non-zero exit is returned, not thrown. */
 export function runEngine(path: string, args: readonly string[], options: { cwd?: string } = {}): Promise<EngineRun> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       path,
       args,
       {
@@ -76,5 +76,7 @@ export function runEngine(path: string, args: readonly string[], options: { cwd?
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
     );
+    // No input: an engine that reads stdin when it is not a terminal (gator) must see EOF, not wait.
+    child.stdin?.end();
   });
 }

@@ -14,10 +14,12 @@ export const CheckErrorCode = {
   badManifest: 'CHECK_BAD_MANIFEST',
   /** Wrong flags or arguments. */
   usage: 'CHECK_USAGE',
-  /** A ConstraintTemplate's CEL does not parse: the policy itself is broken. */
-  badPolicy: 'CHECK_BAD_POLICY',
-  /** An engine a proof drives (helm) is not installed where lumen looks for it. */
+  /** An engine a proof drives (helm, gator, kube-apiserver, etcd) is not installed where lumen looks for it. */
   engineMissing: 'CHECK_ENGINE_MISSING',
+  /** An engine ran but failed in a way that is not a verdict (it crashed, or would not start). */
+  engineFailed: 'CHECK_ENGINE_FAILED',
+  /** The API server of `--kubeconfig` could not be reached or refused lumen's credentials. */
+  server: 'CHECK_SERVER',
   /** A chart source (bundle, registry) could not be read or reached. */
   chartSource: 'CHECK_CHART_SOURCE',
 } as const;
@@ -34,12 +36,10 @@ export class CheckError extends Error {
     this.code = code;
     // Unreadable input, bad YAML and usage are all "bad input" for the CLI (exit 2).
     this.exitCode =
-      code === CheckErrorCode.badPolicy
-        ? exit.internal
-        : code === CheckErrorCode.engineMissing
-          ? exit.engine
-          : code === CheckErrorCode.chartSource
-            ? exit.remote
-            : exit.usage;
+      code === CheckErrorCode.engineMissing || code === CheckErrorCode.engineFailed
+        ? exit.engine
+        : code === CheckErrorCode.chartSource || code === CheckErrorCode.server
+          ? exit.remote
+          : exit.usage;
   }
 }

@@ -1,8 +1,8 @@
 /**
- * @lumen/check — offline proofs of the rendered platform: schema, admission (Gatekeeper CEL),
+ * @lumen/check — offline proofs of the rendered platform: schema, admission (Gatekeeper's gator),
  * Pod Security, NetworkPolicy reachability, consistency. See docs/check.md.
  */
-export { checkAdmission, constraintMatches } from './admission.ts';
+export { checkAdmission, gatorVersion } from './admission.ts';
 export { builtinRules, type CheckOptions, type CheckResult, proveAll, runCheck } from './check.ts';
 export { buildCluster, type Cluster, type Workload } from './cluster.ts';
 export { airgapPath, parseImage } from './consistency.ts';
