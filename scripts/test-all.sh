@@ -41,3 +41,8 @@ export LUMEN_TOOLS_BIN
 echo "test-all: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 npm run ci
+
+# The platform as committed, proven with the real engines: gator for admission, kube-apiserver
+# v1.36.4 (+ etcd) in dry run for schema and Pod Security.
+echo "test-all: lumen check --server"
+npx lumen check --server

@@ -8,12 +8,14 @@ import { checkAdmission } from './admission.ts';
 import { type ChartSource, crdApiVersions, helmApplications, type RenderedChart, renderCharts } from './charts.ts';
 import { buildCluster } from './cluster.ts';
 import { checkImages, checkSecrets, checkSelectors, checkSyncWaves } from './consistency.ts';
+import { findEngine } from './engines.ts';
 import { CheckError, CheckErrorCode } from './errors.ts';
 import { loadManifests, manifestFiles, objectId } from './manifests.ts';
 import { checkNetwork } from './network-check.ts';
 import { checkPodSecurity } from './pod-security.ts';
 import { checkScheduling } from './scheduling.ts';
-import { checkSchema, prepareSchemas } from './schema.ts';
+import { beyondServer, checkSchema, prepareSchemas } from './schema.ts';
+import { ApiClient, proveOnServer, type ServerNote, type ServerStage } from './server.ts';
 import type { InventoryView, NetworkMatrix, PlatformFacts, SourcedObject, Violation } from './types.ts';
 
 /** Inputs of {@link runCheck}. */
@@ -35,6 +37,22 @@ export interface CheckOptions {
   kubeVersion?: string | undefined;
   /** Progress lines of long stages (the chart renders), e.g. to stderr. */
   onProgress?: ((line: string) => void) | undefined;
+  /**
+   * The server stage: every object applied in dry run on a real API server — the cluster of this
+   * kubeconfig (YAML text), or, with `start`, a kube-apiserver + etcd started for the run.
+   */
+  server?: { kubeconfig: string } | { start: true } | undefined;
+}
+
+/** What the server stage did, for the report. */
+export interface ServerSummary {
+  server: string;
+  /** Milliseconds to start kube-apiserver and etcd (absent for a given kubeconfig). */
+  startupMs?: number | undefined;
+  applyMs: number;
+  judged: number;
+  skipped: Array<{ file: string; kind: string; namespace: string; name: string; reason: string }>;
+  notes: ServerNote[];
 }
 
 /** Outcome of {@link runCheck}. */
@@ -50,6 +68,8 @@ export interface CheckResult {
   charts?: { helm: string; rendered: RenderedChart[] } | undefined;
   /** Components whose chart workloads were taken from the platform model's hand-written description. */
   described: string[];
+  /** The server stage; absent when it did not run (schema and Pod Security then rest on the offline models). */
+  server?: ServerSummary | undefined;
 }
 
 /** The proofs that are not admission Constraints. */
@@ -90,8 +110,11 @@ function duplicates(objects: readonly SourcedObject[]): Violation[] {
     const id = objectId(src.obj);
     const k = identity(src);
     const first = seen.get(k);
-    if (first) out.push({ file: src.file, ...id, rule: 'schema', reason: `duplicates the object in ${first.file}` });
-    else seen.set(k, src);
+    if (first) {
+      const v: Violation = { file: src.file, ...id, rule: 'schema', reason: `duplicates the object in ${first.file}` };
+      beyondServer.add(v);
+      out.push(v);
+    } else seen.set(k, src);
   }
   return out;
 }
@@ -161,6 +184,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   } else if (stage) {
     violations = [...stage.violations, ...violations].sort(compare);
   }
+  let server: ServerSummary | undefined;
+  if (options.server) {
+    const stage = await serverStage(options.server, base, dryRun ? extra : objects, facts, options.onProgress);
+    server = stage.summary;
+    violations = mergeServerVerdicts(violations, stage.result).sort(compare);
+  }
   const constraints = objects.filter((o) => o.obj.apiVersion?.startsWith('constraints.gatekeeper.sh/')).length;
   return {
     violations,
@@ -171,7 +200,72 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     described: facts.components
       .filter((c) => (c.workloads ?? []).some((w) => (w.origin ?? 'chart') === 'chart'))
       .map((c) => c.name),
+    ...(server ? { server } : {}),
   };
+}
+
+/**
+ * Runs the server stage, on the given cluster or on a kube-apiserver started for it (and stopped
+ * after). `setup` holds the namespaces and CRDs to create, `objects` what is applied in dry run.
+ */
+async function serverStage(
+  target: NonNullable<CheckOptions['server']>,
+  setup: SourcedObject[],
+  objects: SourcedObject[],
+  facts: PlatformFacts,
+  onProgress: CheckOptions['onProgress'],
+): Promise<{ result: ServerStage; summary: ServerSummary }> {
+  let started: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    if ('start' in target) {
+      onProgress?.('server: starting kube-apiserver and etcd from the tool cache');
+      started = await startServer();
+    }
+    const api = new ApiClient('start' in target ? (started?.kubeconfig ?? '') : target.kubeconfig);
+    onProgress?.(`server: applying ${objects.length} objects in dry run on ${api.server}`);
+    const result = await proveOnServer(api, setup, objects, facts.components);
+    const summary: ServerSummary = {
+      server: started ? `${result.server} (started for this run)` : `${result.server} at ${api.server}`,
+      startupMs: started?.startupMs,
+      applyMs: result.applyMs,
+      judged: result.judged.size,
+      skipped: result.skipped.map((s) => ({ file: s.object.file, ...objectId(s.object.obj), reason: s.reason })),
+      notes: result.notes,
+    };
+    return { result, summary };
+  } finally {
+    await started?.close();
+  }
+}
+
+/** kube-apiserver and etcd from the tool cache (exit 5 when either is missing), via @lumen/testkit. */
+async function startServer() {
+  const apiserverBin = findEngine('kube-apiserver');
+  const etcdBin = findEngine('etcd');
+  const { startKubeApiserver } = await import('@lumen/testkit/kube-apiserver');
+  try {
+    return await startKubeApiserver({ apiserverBin, etcdBin });
+  } catch (err) {
+    throw new CheckError(CheckErrorCode.engineFailed, `kube-apiserver did not start: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * The server is the judge of schema and Pod Security for every object it judged: the offline
+ * models' verdicts on those objects are replaced by the server's. What the server does not see
+ * stays (duplicates, image-reference syntax, objects it could not be given).
+ */
+function mergeServerVerdicts(offline: Violation[], stage: ServerStage): Violation[] {
+  const judged = new Set([...stage.judged].map((s) => identityOf(s.file, objectId(s.obj))));
+  const replaced = (v: Violation) =>
+    (v.rule === 'schema' || v.rule === 'pod-security') && !beyondServer.has(v) && judged.has(identityOf(v.file, v));
+  return [...offline.filter((v) => !replaced(v)), ...stage.violations];
+}
+
+function identityOf(file: string, id: { kind: string; namespace: string; name: string }): string {
+  return `${file}\0${id.kind}\0${id.namespace}\0${id.name}`;
 }
 
 /** The Kubernetes version of the inventory's K3s (`v1.36.4+k3s1`), which charts are rendered for. */

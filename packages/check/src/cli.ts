@@ -1,18 +1,22 @@
+import { readFileSync } from 'node:fs';
 import type { CommandTable } from '@lumen/cli';
 import type { ChartSource } from './charts.ts';
 import { runCheck } from './check.ts';
 import { CheckError, CheckErrorCode } from './errors.ts';
 import { platformInputs } from './platform-inputs.ts';
-import { formatCharts, formatJson, formatSummary, formatViolation } from './report.ts';
+import { formatCharts, formatJson, formatServer, formatSummary, formatViolation } from './report.ts';
 
 const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR] [--inventory DIR]
                    [--charts DIR | --bundle DIR | --registry HOST:PORT [--plain-http]]
+                   [--server | --kubeconfig FILE]
 
-Proves the rendered platform offline: schema (with name, label and image-reference syntax),
-admission (Gatekeeper CEL), Pod Security, NetworkPolicy reachability against the declared
-matrix, selectors, sync waves, plaintext secrets, pinned inventory images, scheduling on the
-site's nodes. With a chart source, every Helm chart of deploy/ is first rendered by the real
-helm as Argo CD renders it, and every proof runs on what the charts really deploy.
+Proves the rendered platform before any cluster sees it: schema (with name, label and
+image-reference syntax), admission (judged by Gatekeeper's own engine, gator), Pod Security,
+NetworkPolicy reachability against the declared matrix, selectors, sync waves, plaintext
+secrets, pinned inventory images, scheduling on the site's nodes. With a chart source, every
+Helm chart of deploy/ is first rendered by the real helm as Argo CD renders it, and every proof
+runs on what the charts really deploy. With --server, a real kube-apiserver is the judge of
+schema and Pod Security: every object is applied to it in dry run.
 
   PATH…            manifests (files or folders) to prove as if applied on top of the rendered
                    platform (an admission dry run); only the violations they add are reported.
@@ -24,12 +28,30 @@ helm as Argo CD renders it, and every proof runs on what the charts really deplo
   --bundle DIR     the charts of a bundle made by 'lumen bundle create'
   --registry H:P   the charts in a registry (as 'lumen bundle push' stores them)
   --plain-http     talk HTTP, not HTTPS, to --registry
+  --server         start kube-apiserver (the inventory's K3s version) and etcd from the tool
+                   cache, create the namespaces and CRDs, apply every other object with
+                   dryRun=All and fieldValidation=Strict, stop the server
+  --kubeconfig F   the same on the cluster of kubeconfig F (creates its missing namespaces,
+                   default ServiceAccounts and CRDs for real, as a sync would; nothing else)
 
-helm is found as LUMEN_HELM, else in the tool cache (scripts/tools.sh), else on PATH.
+helm, gator, kube-apiserver and etcd are found as LUMEN_HELM, LUMEN_GATOR,
+LUMEN_KUBE_APISERVER, LUMEN_ETCD, else in the tool cache (scripts/tools.sh), else on PATH.
 Output: one line per violation, "file: kind/namespace/name: rule: reason", then a summary that
 says whether chart internals were rendered or taken from the platform model's description.
 Exit codes: 0 every proof holds, 1 violations, 2 unreadable or invalid input, 3 chart source
-(registry or bundle) unreachable or unreadable, 5 helm missing.`;
+(registry or bundle) or --kubeconfig's API server unreachable or unreadable, 5 an engine
+(helm, gator, kube-apiserver, etcd) missing or failing to run.`;
+
+function readKubeconfig(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CheckError(
+      CheckErrorCode.unreadable,
+      `--kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
 
 /** The `lumen check` command. */
 export const commands: CommandTable = {
@@ -43,6 +65,11 @@ export const commands: CommandTable = {
       let inventoryDir: string | undefined;
       let charts: ChartSource | undefined;
       let plainHttp = false;
+      let server: { start: true } | { kubeconfig: string } | undefined;
+      const target = (flag: string, t: typeof server) => {
+        if (server) throw new CheckError(CheckErrorCode.usage, `${flag}: give one of --server, --kubeconfig`);
+        server = t;
+      };
       const value = (flag: string, what: string): string => {
         const next = args[++i];
         if (next === undefined || next.startsWith('--'))
@@ -58,6 +85,8 @@ export const commands: CommandTable = {
         const arg = args[i] as string;
         if (arg === '--json') json = true;
         else if (arg === '--plain-http') plainHttp = true;
+        else if (arg === '--server') target(arg, { start: true });
+        else if (arg === '--kubeconfig') target(arg, { kubeconfig: readKubeconfig(value(arg, 'a file')) });
         else if (arg === '--deploy') deployDir = value(arg, 'a directory');
         else if (arg === '--inventory') inventoryDir = value(arg, 'a directory');
         else if (arg === '--charts') source(arg, { kind: 'dir', dir: value(arg, 'a directory') });
@@ -80,6 +109,7 @@ export const commands: CommandTable = {
         paths,
         ...inputs,
         charts: chosen,
+        server,
         // Progress goes to stderr so that --json stays a clean document on stdout.
         onProgress: (line) => process.stderr.write(`${line}\n`),
       });
@@ -87,6 +117,7 @@ export const commands: CommandTable = {
         console.log(formatJson(result));
       } else {
         for (const v of result.violations) console.log(formatViolation(v));
+        for (const line of formatServer(result)) console.log(line);
         console.log(formatCharts(result));
         console.log(formatSummary(result));
       }

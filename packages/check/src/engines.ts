@@ -1,5 +1,5 @@
 /**
- * The real engines the proofs drive (helm today), found the same way everywhere: an explicit
+ * The real engines the proofs drive (helm, gator, kube-apiserver, etcd), found the same way everywhere: an explicit
  * variable, then the tool cache that `scripts/tools.sh` fills (pinned versions), then PATH. The
  * cache comes before PATH so that a different helm on the machine never changes the proof.
  */
@@ -30,13 +30,11 @@ function executable(path: string): boolean {
  * Throws CHECK_ENGINE_MISSING (exit 5) naming every place it looked.
  */
 export function findEngine(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env[`LUMEN_${name.toUpperCase().replaceAll('-', '_')}`];
+  const variable = `LUMEN_${name.toUpperCase().replaceAll('-', '_')}`;
+  const explicit = env[variable];
   if (explicit) {
     if (executable(explicit)) return explicit;
-    throw new CheckError(
-      CheckErrorCode.engineMissing,
-      `LUMEN_${name.toUpperCase()}=${explicit} is not an executable file`,
-    );
+    throw new CheckError(CheckErrorCode.engineMissing, `${variable}=${explicit} is not an executable file`);
   }
   const cached = join(toolsBin(env), name);
   if (executable(cached)) return cached;
@@ -45,7 +43,7 @@ export function findEngine(name: string, env: NodeJS.ProcessEnv = process.env): 
   }
   throw new CheckError(
     CheckErrorCode.engineMissing,
-    `${name} is not installed: looked in ${toolsBin(env)} and on PATH (run 'bash scripts/tools.sh', or set LUMEN_${name.toUpperCase()})`,
+    `${name} is not installed: looked in ${toolsBin(env)} and on PATH (run 'bash scripts/tools.sh', or set ${variable})`,
   );
 }
 

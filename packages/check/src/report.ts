@@ -25,6 +25,38 @@ export function formatCharts(result: CheckResult): string {
   return `charts rendered by helm ${result.charts.helm}: ${result.charts.rendered.length} chart(s), ${objects} objects, ${images} images${described > 0 ? `; ${fallback}` : ''}`;
 }
 
+/**
+ * What the server stage did: which server, how long, what it judged, what it could not be given
+ * and the warnings that are not violations (one line each). Without the stage, one line saying
+ * that schema and Pod Security rest on the offline models.
+ */
+export function formatServer(result: CheckResult): string[] {
+  const s = result.server;
+  if (!s)
+    return ['server stage not run (no --server or --kubeconfig): schema and Pod Security judged by the offline models'];
+  const startup = s.startupMs === undefined ? '' : `, started in ${Math.round(s.startupMs)} ms`;
+  // One line per distinct warning or reason (the full lists are in --json).
+  const grouped = (items: Array<{ key: string; what: string }>, prefix: string) => {
+    const groups = new Map<string, string[]>();
+    for (const { key, what } of items) groups.set(key, [...(groups.get(key) ?? []), what]);
+    return [...groups].map(([key, whats]) => {
+      const shown = whats.slice(0, 3).join(', ');
+      return `${prefix} (${whats.length}): ${key}: ${shown}${whats.length > 3 ? `, … ${whats.length - 3} more` : ''}`;
+    });
+  };
+  return [
+    ...grouped(
+      s.notes.map((n) => ({ key: n.warning, what: `${n.kind}/${n.namespace}/${n.name}` })),
+      'server warning',
+    ),
+    ...grouped(
+      s.skipped.map((k) => ({ key: k.reason, what: `${k.kind}/${k.namespace}/${k.name}` })),
+      'not applied',
+    ),
+    `server: ${s.server}${startup}: ${s.judged} objects judged in dry run in ${Math.round(s.applyMs)} ms, ${s.skipped.length} not applied`,
+  ];
+}
+
 /** The `--json` document. */
 export function formatJson(result: CheckResult): string {
   return JSON.stringify(
@@ -35,6 +67,7 @@ export function formatJson(result: CheckResult): string {
       ms: Math.round(result.ms),
       charts: result.charts ?? null,
       described: result.described,
+      server: result.server ?? null,
       violations: result.violations,
     },
     null,

@@ -8,7 +8,7 @@ import { kubernetesModelGroups } from './api-groups.ts';
 import { unknownFields } from './known-fields.ts';
 import { localSchemas, validateLocal } from './local-schemas.ts';
 import { apiGroup, objectId, servedCrdVersions } from './manifests.ts';
-import { syntaxErrors } from './syntax.ts';
+import { imageSyntaxErrors, syntaxErrors } from './syntax.ts';
 import type { K8sObject, SourcedObject, Violation } from './types.ts';
 
 /** Which models package serves which API group (core groups are in kubernetes-models). */
@@ -31,6 +31,12 @@ export interface KindSchema {
 }
 
 const cache = new Map<string, KindSchema | null>();
+
+/**
+ * Schema violations the API server does not judge (image-reference syntax: the kubelet refuses
+ * it at pull time; duplicate objects): kept when the server stage replaces the offline verdicts.
+ */
+export const beyondServer = new WeakSet<Violation>();
 
 function key(obj: K8sObject): string {
   return `${obj.apiVersion}/${obj.kind}`;
@@ -106,6 +112,11 @@ export function checkSchema(objects: readonly SourcedObject[]): Violation[] {
       continue;
     }
     for (const reason of syntaxErrors(obj)) out.push({ ...id, reason });
+    for (const reason of imageSyntaxErrors(obj)) {
+      const v = { ...id, reason };
+      beyondServer.add(v);
+      out.push(v);
+    }
     const schema = cache.get(key(obj));
     if (!schema) {
       if (!rendered.has(key(obj))) out.push({ ...id, reason: `no schema is known for ${obj.apiVersion} ${obj.kind}` });

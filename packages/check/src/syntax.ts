@@ -87,7 +87,7 @@ function labelMapErrors(labels: unknown, at: string, out: string[]): void {
   }
 }
 
-/** Every syntax error of an object's name, labels, selectors and images, as reasons. */
+/** Every syntax error of an object's name, labels and selectors, as reasons (the API server refuses them). */
 export function syntaxErrors(obj: K8sObject): string[] {
   const out: string[] = [];
   const name = obj.metadata?.name;
@@ -117,6 +117,13 @@ export function syntaxErrors(obj: K8sObject): string[] {
     );
   const pod = podOf(obj);
   if (pod && obj.kind !== 'Pod') labelMapErrors(pod.labels, 'pod template labels', out);
+  return out;
+}
+
+/** Every image reference of an object's pod spec that the kubelet could not pull, as reasons. */
+export function imageSyntaxErrors(obj: K8sObject): string[] {
+  const out: string[] = [];
+  const pod = podOf(obj);
   for (const list of ['containers', 'initContainers', 'ephemeralContainers'] as const) {
     for (const c of pod?.spec[list] ?? []) {
       if (typeof c.image !== 'string') continue;

@@ -29,13 +29,14 @@ describe('lumen check at the CLI edge', () => {
     const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.length, 3, r.stdout);
+    assert.equal(lines.length, 4, r.stdout);
     assert.equal(
       lines[0],
       `${relative(process.cwd(), file)}: Secret/lumen/lumen-api-redis: plaintext-secret: data holds password: secrets come from Vault (VaultStaticSecret), never from Git`,
     );
-    assert.match(lines[1] as string, /^chart internals not rendered /);
-    assert.match(lines[2] as string, /^lumen check: 1 violation\(s\): \d+ objects, \d+ rules, \d+ ms$/);
+    assert.match(lines[1] as string, /^server stage not run /);
+    assert.match(lines[2] as string, /^chart internals not rendered /);
+    assert.match(lines[3] as string, /^lumen check: 1 violation\(s\): \d+ objects, \d+ rules, \d+ ms$/);
   });
   test('a harmless manifest: exit 0 and a one-line summary', () => {
     const file = join(platform.dir, 'harmless.yaml');
@@ -45,7 +46,7 @@ describe('lumen check at the CLI edge', () => {
     );
     const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout.trim(), /^chart internals not rendered .*\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms$/);
+    assert.match(r.stdout.trim(), /^server stage not run .*\nchart internals not rendered .*\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms$/);
   });
   test('--json prints the violations as data', () => {
     const file = join(fixtures, 'bad', 'service-selects-nothing.yaml');

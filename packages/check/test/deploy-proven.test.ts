@@ -2,21 +2,23 @@
  * The real platform: `lumen check` (the CLI) passes on the committed deploy/, which holds exactly
  * lumen's policies; and so does the platform as it renders after lumen-api's first release (the
  * same render with a digest for the lumen-api image), which brings in the Rollout, its Services,
- * policies and flows — the network matrix included.
+ * policies and flows — the network matrix included — offline and on a real kube-apiserver.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '@lumen/inventory';
 import { platformModel, render } from '@lumen/platform';
+import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
 import { networkMatrix } from '../../../platform/src/network-matrix.ts';
 import { constraints, constraintTemplates } from '../../../platform/src/policies/index.ts';
 import { runCheck } from '../src/check.ts';
 import { buildCluster } from '../src/cluster.ts';
+import { findEngine } from '../src/engines.ts';
 import { loadManifests } from '../src/manifests.ts';
 import { outsider, reach } from '../src/network-check.ts';
 import { factsFromModel } from '../src/platform-inputs.ts';
@@ -25,7 +27,14 @@ import { formatViolation } from '../src/report.ts';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const main = join(root, 'packages/cli/src/main.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-check-release-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+let server: KubeApiserver;
+before(async () => {
+  server = await startKubeApiserver({ apiserverBin: findEngine('kube-apiserver'), etcdBin: findEngine('etcd') });
+});
+after(async () => {
+  await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('the real platform', () => {
   test('lumen check passes on the committed deploy/', () => {
@@ -34,7 +43,7 @@ describe('the real platform', () => {
     // Without a chart source the proofs use the platform model's description of each chart, and say so.
     assert.match(
       r.stdout,
-      /^chart internals not rendered \(no --charts, --bundle or --registry\): hand-declared chart workloads of the platform model used for \d+ component\(s\)\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms\n$/,
+      /^server stage not run \(no --server or --kubeconfig\): schema and Pod Security judged by the offline models\nchart internals not rendered \(no --charts, --bundle or --registry\): hand-declared chart workloads of the platform model used for \d+ component\(s\)\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms\n$/,
     );
   });
 
@@ -79,8 +88,16 @@ describe('the real platform', () => {
       inventory: released,
       facts: factsFromModel(platformModel(released)),
       matrix: networkMatrix(released),
+      // The real API server judges schema and Pod Security of every object it serves a kind for.
+      server: { kubeconfig: server.kubeconfig },
     });
     assert.deepEqual(result.violations.map(formatViolation), []);
+    const judged = result.server?.judged ?? 0;
+    assert.ok(judged > 150, `the API server judged only ${judged} objects`);
+    assert.ok(
+      !result.server?.skipped.some((s) => s.kind === 'Deployment' || s.kind === 'Service'),
+      'built-in kinds are all applied',
+    );
     assert.ok(
       result.objects > 0 && rendered.files.has('components/lumen-api/rollout-lumen-api.yaml'),
       'lumen-api is rendered',
