@@ -46,7 +46,10 @@ describe('lumen check at the CLI edge', () => {
     );
     const r = lumen('--deploy', join(platform.dir, 'deploy'), file);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout.trim(), /^server stage not run .*\nchart internals not rendered .*\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms$/);
+    assert.match(
+      r.stdout.trim(),
+      /^server stage not run .*\nchart internals not rendered .*\nlumen check: ok: \d+ objects, \d+ rules, \d+ ms$/,
+    );
   });
   test('--json prints the violations as data', () => {
     const file = join(fixtures, 'bad', 'service-selects-nothing.yaml');
