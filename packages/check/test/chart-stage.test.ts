@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { digestOf, MediaType, Registry } from '@lumen/oci';
 import { chartArtifact } from '@lumen/supply';
 import { startRegistry } from '@lumen/testkit';
+import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
 import { stringify } from 'yaml';
 import { runCheck } from '../src/check.ts';
 import { findEngine } from '../src/engines.ts';
@@ -458,6 +459,74 @@ stringData:
       /^chart demo 1\.0\.1 is not in .* \(it has 1\.0\.0\)$/,
       /deploy\/apps\/traefik\.yaml$/,
     );
+  });
+});
+
+describe('the rendered charts on the real API server (--server)', () => {
+  let server: KubeApiserver;
+  before(async () => {
+    server = await startKubeApiserver({ apiserverBin: findEngine('kube-apiserver'), etcdBin: findEngine('etcd') });
+  });
+  after(() => server?.close());
+  const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.demo.lumen.dev
+spec:
+  group: demo.lumen.dev
+  scope: Namespaced
+  names: { kind: Widget, plural: widgets, singular: widget, listKind: WidgetList }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: { type: integer, minimum: 1 }
+`;
+  const widget = (name: string, size: unknown) => ({
+    apiVersion: 'demo.lumen.dev/v1',
+    kind: 'Widget',
+    metadata: { name, namespace: 'traefik' },
+    spec: { size },
+  });
+  test("a chart's CRD is created on the server and custom resources of it are judged by its schema", async () => {
+    const s = scenario({ templates: { 'deployment.yaml': deployment(), 'service.yaml': service, 'crd.yaml': crd } });
+    try {
+      writeFileSync(
+        join(s.root, 'deploy', 'traefik', 'widgets.yaml'),
+        [widget('small', 2), widget('word', 'big'), widget('zero', 0)].map((w) => stringify(w)).join('---\n'),
+      );
+      const options = {
+        ...fixtureOptions(s.root),
+        inventory,
+        matrix: chartMatrix,
+        charts: { kind: 'dir' as const, dir: s.charts },
+      };
+      // Offline, a custom resource of a chart's CRD has no schema lumen knows: nothing is proven wrong.
+      assert.deepEqual((await runCheck(options)).violations.map(formatViolation), []);
+      const result = await runCheck({ ...options, server: { kubeconfig: server.kubeconfig } });
+      const lines = result.violations.map(formatViolation);
+      assert.equal(result.violations.length, 2, lines.join('\n'));
+      assert.match(
+        lines[0] as string,
+        /Widget\/traefik\/word: schema: API server: .*\.spec\.size: expected numeric \(int or float\), got string/,
+      );
+      assert.match(
+        lines[1] as string,
+        /Widget\/traefik\/zero: schema: API server: .*spec\.size: Invalid value: 0: spec\.size in body should be greater than or equal to 1/,
+      );
+      // The chart's own objects were judged too.
+      assert.ok((result.server?.judged ?? 0) > 20);
+      assert.equal(result.server?.skipped.filter((k) => k.kind === 'Widget').length, 0);
+    } finally {
+      s.cleanup();
+    }
   });
 });
 
