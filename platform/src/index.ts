@@ -18,6 +18,7 @@ export { diffDeploy, writeDeploy } from './deploy-dir.ts';
 export { PlatformError, PlatformErrorCode, type PlatformErrorCodeValue } from './errors.ts';
 export { type ModelComponent, type PlatformModel, platformModel } from './model.ts';
 export { externalPeers, flowPolicies, namespaceBaseline, resolveEndpoint } from './network.ts';
+export { k3sBuiltinWorkloads, networkMatrix } from './network-matrix.ts';
 export {
   apiMatchers,
   apiNamespace,
@@ -26,6 +27,7 @@ export {
   podTemplateHashLabel,
   probeRoutes,
 } from './promql.ts';
+export { checkInputs, factsFromModel, type PlatformInputs } from './proof-inputs.ts';
 export { type BumpOptions, bumpRelease } from './release.ts';
 export { type Rendered, type RenderedComponent, type RenderOptions, readCosignPublicKey, render } from './render.ts';
 export { sortKeys, toYaml } from './serialize.ts';

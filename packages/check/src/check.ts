@@ -27,7 +27,7 @@ export interface CheckOptions {
   inventory: InventoryView;
   facts: PlatformFacts;
   matrix: NetworkMatrix;
-  /** Where the matrix is declared, for messages (default `platform/src/network-matrix.ts`). */
+  /** Where the matrix is declared, for messages (default `the network matrix`). */
   matrixFile?: string;
   /** Directory file names are shown relative to (default `process.cwd()`). */
   cwd?: string;
@@ -131,7 +131,7 @@ export async function proveAll(
     ...checkSchema(objects),
     ...(await checkAdmission(cluster)),
     ...checkPodSecurity(cluster),
-    ...checkNetwork(cluster, options.matrix, options.matrixFile ?? 'platform/src/network-matrix.ts'),
+    ...checkNetwork(cluster, options.matrix, options.matrixFile ?? 'the network matrix'),
     ...checkSelectors(cluster),
     ...checkSyncWaves(cluster),
     ...checkSecrets(cluster),

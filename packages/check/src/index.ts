@@ -3,16 +3,19 @@
  * Pod Security, NetworkPolicy reachability, consistency. See docs/check.md.
  */
 export { checkAdmission, gatorVersion } from './admission.ts';
+export type { ChartSource } from './charts.ts';
 export { builtinRules, type CheckOptions, type CheckResult, proveAll, runCheck } from './check.ts';
 export { buildCluster, type Cluster, type Workload } from './cluster.ts';
-export { airgapPath, parseImage } from './consistency.ts';
+export { airgapPath, checkImages, checkSecrets, checkSelectors, checkSyncWaves, parseImage } from './consistency.ts';
+export { findEngine, toolsBin } from './engines.ts';
 export { CheckError, CheckErrorCode, type CheckErrorCodeValue } from './errors.ts';
 export { loadManifests, parseManifests } from './manifests.ts';
 export { connection, type Peer, type Verdict } from './network.ts';
 export { checkNetwork, networkContext, outsider, reach } from './network-check.ts';
-export { factsFromModel, type PlatformInputs, platformInputs } from './platform-inputs.ts';
-export { type Level, podSecurityViolations } from './pod-security.ts';
-export { formatJson, formatSummary, formatViolation } from './report.ts';
+export { checkPodSecurity, type Level, podSecurityViolations } from './pod-security.ts';
+export { formatCharts, formatJson, formatServer, formatSummary, formatViolation } from './report.ts';
+export { checkSchema, prepareSchemas } from './schema.ts';
+export { ApiClient, proveOnServer, type ServerStage } from './server.ts';
 export type {
   ComponentFacts,
   ExternalWorkload,

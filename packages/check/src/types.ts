@@ -132,7 +132,7 @@ export interface PlatformFacts {
 }
 
 /**
- * The expected reachability matrix (declared in platform/src/network-matrix.ts). Endpoints are
+ * The expected reachability matrix (the platform declares it; see docs/check.md). Endpoints are
  * workloads as `namespace/name` or names of {@link NetworkMatrix.externals}.
  */
 export interface NetworkMatrix {

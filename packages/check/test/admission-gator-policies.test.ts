@@ -1,5 +1,5 @@
 /**
- * Admission: lumen's Gatekeeper ConstraintTemplates (platform/src/policies) judged by
+ * Admission: lumen's Gatekeeper ConstraintTemplates (as rendered into deploy/) judged by
  * Gatekeeper's own engine (gator, from the tool cache) against Pods and every pod-template kind, with containers, init containers and
  * ephemeral containers; Constraint match semantics; broken policies fail the proof.
  */
@@ -8,12 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { policies } from '../../../platform/src/policies/index.ts';
 import { checkAdmission, gatorBin } from '../src/admission.ts';
 import { buildCluster } from '../src/cluster.ts';
 import type { K8sObject, SourcedObject } from '../src/types.ts';
+import { policies, registry } from './fixture-platform.ts';
 
-const registry = '192.168.2.2:5000';
 const good = `${registry}/lumen/lumen-api:1.0.0@sha256:${'a'.repeat(64)}`;
 const resources = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '1', memory: '64Mi' } };
 const labels = { app: 'x', tier: 'y' };
@@ -52,7 +51,7 @@ function sourced(objs: object[]): SourcedObject[] {
   return objs.map((obj, index) => ({ file: 'inline.yaml', index, obj: obj as K8sObject, underTest: true }));
 }
 
-async function admit(objs: K8sObject[], extraPolicies: object[] = policies({ registry })) {
+async function admit(objs: K8sObject[], extraPolicies: object[] = policies()) {
   const cluster = buildCluster(sourced([...extraPolicies, ...objs]), { components: [] });
   return checkAdmission(cluster);
 }
@@ -146,7 +145,7 @@ describe('constraint matching', () => {
     assert.deepEqual(await admit(objs), []);
   });
   test('dryrun and warn constraints do not block', async () => {
-    const relaxed = policies({ registry }).map((p) =>
+    const relaxed = policies().map((p) =>
       p.kind === 'ConstraintTemplate' ? p : { ...p, spec: { ...(p.spec as object), enforcementAction: 'warn' } },
     );
     const objs = inEveryKind({ containers: [{ name: 'c', image: 'docker.io/x:latest' }] });

@@ -1,21 +1,38 @@
 /**
  * The fixture platform the check tests run on: a small but complete deploy/ (namespaces,
  * lumen-api Rollout, Redis, CloudNativePG, NetworkPolicies, ServiceMonitor, PDB, HPA) plus the
- * Gatekeeper policies rendered from platform/src/policies — the same source deploy/ is
- * rendered from — and the inventory, platform facts and matrix that go with it.
+ * Gatekeeper policies as the repository's deploy/ holds them (the rendered copies that are
+ * deployed; @lumen/check never imports the platform that renders them) — and the inventory,
+ * platform facts and matrix that go with it.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { policies } from '../../../platform/src/policies/index.ts';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { InventoryView, NetworkMatrix, PlatformFacts } from '../src/types.ts';
 
 export const fixtures = join(import.meta.dirname, 'fixtures');
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
+/** The site registry of the repository's inventory, which deploy/'s Constraints name. */
 export const registry = '192.168.2.2:5000';
+
+const renderedPolicies = join(import.meta.dirname, '..', '..', '..', 'deploy', 'components');
+
+/** lumen's ConstraintTemplates and Constraints, read from the committed deploy/ (templates first). */
+export function policies(): Array<Record<string, unknown>> {
+  return ['gatekeeper-templates', 'gatekeeper-constraints'].flatMap((dir) =>
+    readdirSync(join(renderedPolicies, dir))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .flatMap((f) =>
+        parseAllDocuments(readFileSync(join(renderedPolicies, dir, f), 'utf8')).map(
+          (d) => d.toJS() as Record<string, unknown>,
+        ),
+      ),
+  );
+}
 
 export const inventory: InventoryView = {
   site: { registry },
@@ -119,7 +136,7 @@ export function makeFixturePlatform(): { dir: string; cleanup: () => void } {
   mkdirSync(join(deploy, 'gatekeeper'), { recursive: true });
   writeFileSync(
     join(deploy, 'gatekeeper', 'policies.yaml'),
-    policies({ registry })
+    policies()
       .map((o) => stringify(o))
       .join('---\n'),
   );

@@ -14,9 +14,9 @@ const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
   sign: () => import('@lumen/supply/cli'),
   verify: () => import('@lumen/supply/cli'),
   'mirror-config': () => import('@lumen/supply/cli'),
-  release: () => import('@lumen/platform/cli'),
-  render: () => import('@lumen/platform/cli'),
-  check: () => import('@lumen/check/cli'),
+  release: () => import('./commands/platform.ts'),
+  render: () => import('./commands/platform.ts'),
+  check: () => import('./commands/check.ts'),
 };
 
 async function allCommands(): Promise<CommandTable> {

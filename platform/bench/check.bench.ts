@@ -5,23 +5,32 @@
  * at its rule. The server stage (every object applied in dry run on a real kube-apiserver) is
  * timed per object on its own, and its start-up (etcd + kube-apiserver to /readyz) apart.
  *
- * Run from the repository root: `npm run bench -- packages/check`.
+ * It lives with the platform (its inputs are the platform's) and measures @lumen/check: run it
+ * from the repository root with `npm run bench -- packages/check` (benchmarks named after a
+ * package run with it) or `npm run bench -- platform`.
  */
 import { resolve } from 'node:path';
+import {
+  ApiClient,
+  buildCluster,
+  checkAdmission,
+  checkImages,
+  checkNetwork,
+  checkPodSecurity,
+  checkSchema,
+  checkSecrets,
+  checkSelectors,
+  checkSyncWaves,
+  findEngine,
+  loadManifests,
+  prepareSchemas,
+  proveAll,
+  proveOnServer,
+} from '@lumen/check';
 import { startKubeApiserver } from '@lumen/testkit/kube-apiserver';
-import { checkAdmission } from '../src/admission.ts';
-import { proveAll } from '../src/check.ts';
-import { buildCluster } from '../src/cluster.ts';
-import { checkImages, checkSecrets, checkSelectors, checkSyncWaves } from '../src/consistency.ts';
-import { findEngine } from '../src/engines.ts';
-import { loadManifests } from '../src/manifests.ts';
-import { checkNetwork } from '../src/network-check.ts';
-import { platformInputs } from '../src/platform-inputs.ts';
-import { checkPodSecurity } from '../src/pod-security.ts';
-import { checkSchema, prepareSchemas } from '../src/schema.ts';
-import { ApiClient, proveOnServer } from '../src/server.ts';
+import { checkInputs } from '../src/proof-inputs.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
+const root = resolve(import.meta.dirname, '../..');
 const deploy = resolve(root, 'deploy');
 const rounds = 20;
 
@@ -31,7 +40,7 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   return (performance.now() - start) / rounds;
 }
 
-const inputs = await platformInputs();
+const inputs = await checkInputs();
 const objects = loadManifests([deploy], true, root);
 const n = objects.length;
 // Warm-up: loads the schema validators and the field catalogue once, as any real run pays once.

@@ -1,14 +1,11 @@
 /**
- * `lumen render` and `lumen release bump` (see packages/cli/src/main.ts for the owner table).
+ * `lumen render` and `lumen release bump`, over @lumen/platform (see ../main.ts for the owner table).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CommandTable } from '@lumen/cli';
 import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
-import { diffDeploy, writeDeploy } from './deploy-dir.ts';
-import { PlatformError, PlatformErrorCode } from './errors.ts';
-import { bumpRelease } from './release.ts';
-import { render } from './render.ts';
+import { bumpRelease, diffDeploy, PlatformError, PlatformErrorCode, render, writeDeploy } from '@lumen/platform';
+import type { CommandTable } from '../types.ts';
 
 /** deploy/ at the repository root (next to inventory/). */
 const defaultOut = resolve(DEFAULT_INVENTORY_DIR, '..', 'deploy');

@@ -1,11 +1,12 @@
 /**
  * What `lumen check` reads besides deploy/: the inventory, the platform model (components,
  * waves, CRDs, Helm-chart workloads) and the expected network matrix, all from the repository.
+ * The platform hands them to @lumen/check, which never imports the platform.
  */
+import type { InventoryView, NetworkMatrix, PlatformFacts } from '@lumen/check';
 import { loadInventory } from '@lumen/inventory';
-import { type PlatformModel, platformModel } from '@lumen/platform';
-import { k3sBuiltinWorkloads, networkMatrix } from '../../../platform/src/network-matrix.ts';
-import type { InventoryView, NetworkMatrix, PlatformFacts } from './types.ts';
+import { type PlatformModel, platformModel } from './model.ts';
+import { k3sBuiltinWorkloads, networkMatrix } from './network-matrix.ts';
 
 export interface PlatformInputs {
   inventory: InventoryView;
@@ -45,7 +46,7 @@ export function factsFromModel(model: PlatformModel): PlatformFacts {
 }
 
 /** Loads the inventory, the platform facts and the matrix of this repository. */
-export async function platformInputs(inventoryDir?: string): Promise<PlatformInputs> {
+export async function checkInputs(inventoryDir?: string): Promise<PlatformInputs> {
   const inventory = inventoryDir === undefined ? loadInventory() : loadInventory(inventoryDir);
   return {
     inventory,

@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
-import type { CommandTable } from '@lumen/cli';
-import type { ChartSource } from './charts.ts';
-import { runCheck } from './check.ts';
-import { CheckError, CheckErrorCode } from './errors.ts';
-import { platformInputs } from './platform-inputs.ts';
-import { formatCharts, formatJson, formatServer, formatSummary, formatViolation } from './report.ts';
+/** `lumen check`: the platform's proof inputs handed to @lumen/check. */
+import {
+  type ChartSource,
+  CheckError,
+  CheckErrorCode,
+  formatCharts,
+  formatJson,
+  formatServer,
+  formatSummary,
+  formatViolation,
+  runCheck,
+} from '@lumen/check';
+import { checkInputs } from '@lumen/platform';
+import type { CommandTable } from '../types.ts';
 
 const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR] [--inventory DIR]
                    [--charts DIR | --bundle DIR | --registry HOST:PORT [--plain-http]]
@@ -103,7 +111,7 @@ export const commands: CommandTable = {
           throw new CheckError(CheckErrorCode.usage, '--plain-http goes with --registry');
         chosen.plainHttp = true;
       }
-      const inputs = await platformInputs(inventoryDir);
+      const inputs = await checkInputs(inventoryDir);
       const result = await runCheck({
         deployDir,
         paths,
