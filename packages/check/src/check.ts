@@ -4,17 +4,13 @@
  * arguments so tests can run it on fixtures.
  */
 import { resolve } from 'node:path';
-import { checkAdmission } from './admission.ts';
 import { type ChartSource, crdApiVersions, helmApplications, type RenderedChart, renderCharts } from './charts.ts';
 import { buildCluster } from './cluster.ts';
-import { checkImages, checkSecrets, checkSelectors, checkSyncWaves } from './consistency.ts';
 import { findEngine } from './engines.ts';
 import { CheckError, CheckErrorCode } from './errors.ts';
 import { loadManifests, manifestFiles, objectId } from './manifests.ts';
-import { checkNetwork } from './network-check.ts';
-import { checkPodSecurity } from './pod-security.ts';
-import { checkScheduling } from './scheduling.ts';
-import { beyondServer, checkSchema, prepareSchemas } from './schema.ts';
+import { rules } from './rules/index.ts';
+import { beyondServer, prepareSchemas } from './rules/schema.ts';
 import { ApiClient, proveOnServer, type ServerNote, type ServerStage } from './server.ts';
 import type { InventoryView, NetworkMatrix, PlatformFacts, SourcedObject, Violation } from './types.ts';
 
@@ -72,18 +68,8 @@ export interface CheckResult {
   server?: ServerSummary | undefined;
 }
 
-/** The proofs that are not admission Constraints. */
-export const builtinRules = [
-  'schema',
-  'pod-security',
-  'network',
-  'selector',
-  'sync-wave',
-  'plaintext-secret',
-  'image-pinned',
-  'chart',
-  'scheduling',
-];
+/** The proofs that are not admission Constraints: the registry's rules and the chart stage. */
+export const builtinRules = [...rules.map((r) => r.id).filter((id) => id !== 'admission'), 'chart'];
 
 function compare(a: Violation, b: Violation): number {
   return (
@@ -125,19 +111,15 @@ export async function proveAll(
   options: Pick<CheckOptions, 'inventory' | 'facts' | 'matrix' | 'matrixFile'>,
 ): Promise<Violation[]> {
   await prepareSchemas(objects);
-  const cluster = buildCluster(objects, options.facts);
-  return [
-    ...duplicates(objects),
-    ...checkSchema(objects),
-    ...(await checkAdmission(cluster)),
-    ...checkPodSecurity(cluster),
-    ...checkNetwork(cluster, options.matrix, options.matrixFile ?? 'the network matrix'),
-    ...checkSelectors(cluster),
-    ...checkSyncWaves(cluster),
-    ...checkSecrets(cluster),
-    ...checkImages(cluster, options.inventory),
-    ...checkScheduling(cluster, options.inventory),
-  ].sort(compare);
+  const context = {
+    objects,
+    cluster: buildCluster(objects, options.facts),
+    inventory: options.inventory,
+    matrix: options.matrix,
+    matrixFile: options.matrixFile ?? 'the network matrix',
+  };
+  const verdicts = await Promise.all(rules.map((r) => r.prove(context)));
+  return [...duplicates(objects), ...verdicts.flat()].sort(compare);
 }
 
 function violationKey(v: Violation): string {

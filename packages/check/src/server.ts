@@ -17,6 +17,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { CheckError, CheckErrorCode } from './errors.ts';
 import { apiGroup, objectId } from './manifests.ts';
 import type { ComponentFacts, K8sObject, SourcedObject, Violation } from './types.ts';
+import { violationOf } from './violation.ts';
 
 /** What the server stage found. */
 export interface ServerStage {
@@ -223,7 +224,7 @@ export async function proveOnServer(
   const reject = (src: SourcedObject, reason: string) => {
     stage.judged.add(src);
     const rule = /PodSecurity/.test(reason) ? 'pod-security' : 'schema';
-    stage.violations.push({ file: src.file, ...objectId(src.obj), rule, reason: `API server: ${reason}` });
+    stage.violations.push(violationOf(src, rule, `API server: ${reason}`));
   };
   const all = [...setup, ...objects.filter((o) => !setup.includes(o))];
   const tested = new Set(objects);

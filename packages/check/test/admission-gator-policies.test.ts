@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkAdmission, gatorBin } from '../src/admission.ts';
 import { buildCluster } from '../src/cluster.ts';
+import { checkAdmission, gatorBin } from '../src/rules/admission.ts';
 import type { K8sObject, SourcedObject } from '../src/types.ts';
 import { policies, registry } from './fixture-platform.ts';
 

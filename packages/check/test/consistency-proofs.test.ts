@@ -5,8 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseReference } from '@lumen/oci';
 import { buildCluster } from '../src/cluster.ts';
-import { checkImages, checkSecrets, checkSelectors, checkSyncWaves, parseImage } from '../src/consistency.ts';
+import { checkImages } from '../src/rules/image-pinned.ts';
+import { checkSecrets } from '../src/rules/plaintext-secret.ts';
+import { checkSelectors } from '../src/rules/selector.ts';
+import { checkSyncWaves } from '../src/rules/sync-wave.ts';
 import type { K8sObject, PlatformFacts } from '../src/types.ts';
 
 function cluster(objs: object[], facts: PlatformFacts = { components: [] }, file = 'deploy/app/x.yaml') {
@@ -199,14 +203,17 @@ describe('images', () => {
     assert.match(check('https://metallb.github.io/metallb', '0.15.2')[0] ?? '', /not from the airgap registry/);
     assert.match(check('r:5000/charts', '0.15.3')[0] ?? '', /not a chart version of the inventory/);
   });
-  test('references parse with a host:port registry', () => {
-    assert.deepEqual(parseImage(`192.168.2.2:5000/library/redis:7@${digest}`), {
-      host: '192.168.2.2:5000',
-      path: 'library/redis',
+  test('references parse with a host:port registry (the one parser, @lumen/oci, that the rule uses)', () => {
+    assert.deepEqual(parseReference(`192.168.2.2:5000/library/redis:7@${digest}`), {
+      registry: '192.168.2.2:5000',
+      repository: 'library/redis',
       tag: '7',
       digest,
     });
-    assert.deepEqual(parseImage('192.168.2.2:5000/library/redis'), { host: '192.168.2.2:5000', path: 'library/redis' });
+    assert.deepEqual(parseReference('192.168.2.2:5000/library/redis'), {
+      registry: '192.168.2.2:5000',
+      repository: 'library/redis',
+    });
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { buildCluster } from '../src/cluster.ts';
 import { parseManifests } from '../src/manifests.ts';
-import { outsider, reach } from '../src/network-check.ts';
+import { outsider, reach } from '../src/rules/network.ts';
 
 function pod(ns: string, name: string, labels: Record<string, string>, ports: Array<[string, number]> = []) {
   return {

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildCluster } from '../src/cluster.ts';
-import { checkPodSecurity, podSecurityViolations } from '../src/pod-security.ts';
 import type { PodSpec } from '../src/pod-spec.ts';
+import { checkPodSecurity, podSecurityViolations } from '../src/rules/pod-security.ts';
 import type { K8sObject } from '../src/types.ts';
 
 const hardened = {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { parseManifests } from '../src/manifests.ts';
-import { checkSchema, prepareSchemas } from '../src/schema.ts';
+import { checkSchema, prepareSchemas } from '../src/rules/schema.ts';
 
 async function schema(...objs: object[]) {
   const sourced = parseManifests(objs.map((o) => stringify(o)).join('---\n'), 'm.yaml', true);

@@ -4,12 +4,12 @@
  * for the others. Those validators ignore unknown fields, so known-fields.ts adds the check
  * that a misspelt field in lumen's own objects is an error.
  */
-import { kubernetesModelGroups } from './api-groups.ts';
-import { unknownFields } from './known-fields.ts';
-import { localSchemas, validateLocal } from './local-schemas.ts';
-import { apiGroup, objectId, servedCrdVersions } from './manifests.ts';
-import { imageSyntaxErrors, syntaxErrors } from './syntax.ts';
-import type { K8sObject, SourcedObject, Violation } from './types.ts';
+import { kubernetesModelGroups } from '../api-groups.ts';
+import { unknownFields } from '../known-fields.ts';
+import { localSchemas, validateLocal } from '../local-schemas.ts';
+import { apiGroup, objectId, servedCrdVersions } from '../manifests.ts';
+import { imageSyntaxErrors, syntaxErrors } from '../syntax.ts';
+import type { K8sObject, SourcedObject, Violation } from '../types.ts';
 
 /** Which models package serves which API group (core groups are in kubernetes-models). */
 const modelPackages: Record<string, string[]> = {

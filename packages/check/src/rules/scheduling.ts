@@ -4,11 +4,12 @@
  * pod anti-affinity on `kubernetes.io/hostname`) cannot run more replicas than those nodes. Charts
  * set both (an HA preset with three replicas on a two-node site leaves one pod Pending forever).
  */
-import type { Cluster } from './cluster.ts';
-import { objectId } from './manifests.ts';
-import { podOf } from './pod-spec.ts';
-import { type LabelSelector, matchesSelector } from './selectors.ts';
-import type { InventoryView, SourcedObject, Violation } from './types.ts';
+import type { Cluster } from '../cluster.ts';
+import { objectId } from '../manifests.ts';
+import { podOf } from '../pod-spec.ts';
+import { type LabelSelector, matchesSelector } from '../selectors.ts';
+import type { InventoryView, SourcedObject, Violation } from '../types.ts';
+import { violationOf } from '../violation.ts';
 
 const hostnameKey = 'kubernetes.io/hostname';
 /** Labels every kubelet sets whose values the inventory does not record (any value is assumed to match). */
@@ -99,8 +100,7 @@ export function checkScheduling(cluster: Cluster, inventory: InventoryView): Vio
   if (!siteNodes || siteNodes.length === 0) return [];
   const nodes = siteNodes.map((n) => ({ name: n.name, labels: nodeLabels(n) }));
   const out: Violation[] = [];
-  const flag = (src: SourcedObject, reason: string) =>
-    out.push({ file: src.file, ...objectId(src.obj), rule: 'scheduling', reason });
+  const flag = (src: SourcedObject, reason: string) => out.push(violationOf(src, 'scheduling', reason));
   for (const src of cluster.objects) {
     const pod = podOf(src.obj);
     if (!pod) continue;

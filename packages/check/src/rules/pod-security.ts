@@ -4,10 +4,10 @@
  * namespace, control by control as the PodSecurity admission plugin (policy version latest)
  * applies them. Reasons name the control so a reader can look it up.
  */
-import { type Cluster, namespaceOf } from './cluster.ts';
-import { objectId } from './manifests.ts';
-import { allContainers, type PodSpec, podOf } from './pod-spec.ts';
-import type { Violation } from './types.ts';
+import { type Cluster, namespaceOf } from '../cluster.ts';
+import { objectId } from '../manifests.ts';
+import { allContainers, type PodSpec, podOf } from '../pod-spec.ts';
+import type { Violation } from '../types.ts';
 
 export type Level = 'privileged' | 'baseline' | 'restricted';
 

@@ -3,9 +3,9 @@
  * every flow between workloads (and to/from the declared external addresses) that the
  * policies allow, and compares it exactly with the declared matrix.
  */
-import type { Cluster, Workload } from './cluster.ts';
-import { namespaceOf } from './cluster.ts';
-import { objectId } from './manifests.ts';
+import type { Cluster, Workload } from '../cluster.ts';
+import { namespaceOf } from '../cluster.ts';
+import { objectId } from '../manifests.ts';
 import {
   cidrRange,
   connection,
@@ -14,8 +14,8 @@ import {
   type Policy,
   toPolicy,
   type Verdict,
-} from './network.ts';
-import type { NetworkMatrix, Violation } from './types.ts';
+} from '../network.ts';
+import type { NetworkMatrix, Violation } from '../types.ts';
 
 /**
  * A pod in a namespace that no policy knows (a tenant added tomorrow): any rule that opens

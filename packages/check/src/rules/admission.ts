@@ -11,11 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Cluster } from './cluster.ts';
-import { findEngine, runEngine } from './engines.ts';
-import { CheckError, CheckErrorCode } from './errors.ts';
-import { apiGroup, objectId } from './manifests.ts';
-import type { K8sObject, SourcedObject, Violation } from './types.ts';
+import type { Cluster } from '../cluster.ts';
+import { findEngine, runEngine } from '../engines.ts';
+import { CheckError, CheckErrorCode } from '../errors.ts';
+import { apiGroup, objectId } from '../manifests.ts';
+import type { K8sObject, SourcedObject, Violation } from '../types.ts';
+import { violationOf } from '../violation.ts';
 
 const templateGroup = 'templates.gatekeeper.sh';
 const constraintGroup = 'constraints.gatekeeper.sh';
@@ -26,10 +27,6 @@ interface GatorResult {
   enforcementAction?: string;
   constraint?: K8sObject;
   violatingObject?: K8sObject;
-}
-
-function violation(src: SourcedObject, rule: Violation['rule'], reason: string): Violation {
-  return { file: src.file, ...objectId(src.obj), rule, reason };
 }
 
 /** What the API server keys an object by (group, kind, namespace, name). */
@@ -83,7 +80,7 @@ export async function checkAdmission(cluster: Cluster, bin = gatorBin()): Promis
   for (const c of cluster.objects.filter(isConstraint)) {
     const kind = c.obj.kind ?? '?';
     if (kinds.has(kind)) policy.add(c);
-    else out.push(violation(c, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
+    else out.push(violationOf(c, `admission/${kind}`, `no ConstraintTemplate defines kind ${kind}`));
   }
   if (![...policy].some(isConstraint)) return out;
   const byIdentity = new Map<string, SourcedObject>();
@@ -104,7 +101,7 @@ export async function checkAdmission(cluster: Cluster, bin = gatorBin()): Promis
           const src = byIdentity.get(identity(r.violatingObject));
           const kind = r.constraint?.kind ?? '?';
           const name = r.constraint?.metadata?.name ?? kind;
-          if (src) out.push(violation(src, `admission/${kind}`, `${name}: ${(r.msg ?? '').trim()}`));
+          if (src) out.push(violationOf(src, `admission/${kind}`, `${name}: ${(r.msg ?? '').trim()}`));
         }
         return out;
       }
@@ -126,11 +123,11 @@ export async function checkAdmission(cluster: Cluster, bin = gatorBin()): Promis
       for (const p of culprits) {
         policy.delete(p);
         const kind = failed.kind === 'template' ? templateKind(p) : (p.obj.kind ?? '?');
-        out.push(violation(p, `admission/${kind}`, `gator refuses the ${failed.kind}: ${failed.reason}`));
+        out.push(violationOf(p, `admission/${kind}`, `gator refuses the ${failed.kind}: ${failed.reason}`));
         if (failed.kind === 'template') {
           for (const c of [...policy].filter((q) => isConstraint(q) && q.obj.kind === kind)) {
             policy.delete(c);
-            out.push(violation(c, `admission/${kind}`, `its ConstraintTemplate ${failed.name} does not load`));
+            out.push(violationOf(c, `admission/${kind}`, `its ConstraintTemplate ${failed.name} does not load`));
           }
         }
       }
