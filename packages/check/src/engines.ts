@@ -4,33 +4,18 @@
  * cache comes before PATH so that a different helm on the machine never changes the proof.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { executable, toolsBin, toolVariable } from '@lumen/testkit/tools';
 import { CheckError, CheckErrorCode } from './errors.ts';
 
-/** The tool cache's bin directory: `LUMEN_TOOLS_BIN`, else `$LUMEN_TOOLS/bin`, else `~/.cache/lumen/tools/bin`. */
-export function toolsBin(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LUMEN_TOOLS_BIN) return env.LUMEN_TOOLS_BIN;
-  const base = env.LUMEN_TOOLS ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lumen', 'tools');
-  return join(base, 'bin');
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { toolsBin };
 
 /**
  * Path of engine `name`: `LUMEN_<NAME>` (e.g. `LUMEN_HELM=/opt/helm`), the tool cache, PATH.
  * Throws CHECK_ENGINE_MISSING (exit 5) naming every place it looked.
  */
 export function findEngine(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const variable = `LUMEN_${name.toUpperCase().replaceAll('-', '_')}`;
+  const variable = toolVariable(name);
   const explicit = env[variable];
   if (explicit) {
     if (executable(explicit)) return explicit;

@@ -6,12 +6,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { describe, test } from 'node:test';
 import { startKubeApiserver } from '../src/kube-apiserver.ts';
-
-const bin = process.env.LUMEN_TOOLS_BIN ?? join(homedir(), '.cache', 'lumen', 'tools', 'bin');
+import { toolPath } from '../src/tools.ts';
 
 function get(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -31,8 +29,8 @@ function get(url: string, ca: string, token?: string): Promise<{ status: number;
 describe('kube-apiserver in the harness', () => {
   test('serves Kubernetes v1.36.4 to its administrator only, and close() reaps it', async () => {
     const server = await startKubeApiserver({
-      apiserverBin: join(bin, 'kube-apiserver'),
-      etcdBin: join(bin, 'etcd'),
+      apiserverBin: toolPath('kube-apiserver'),
+      etcdBin: toolPath('etcd'),
     });
     const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(server.kubeconfig)?.[1] ?? '', 'base64').toString();
     const token = /token: (\S+)/.exec(server.kubeconfig)?.[1];
