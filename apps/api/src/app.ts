@@ -14,7 +14,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Dependencies } from './dependencies.ts';
-import { ApiError, problem, toApiError } from './errors.ts';
+import { ApiError, sendProblem, toApiError } from './errors.ts';
 import { idempotencyPlugin, kvIdempotencyStore } from './idempotency/index.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import {
@@ -130,11 +130,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (error.statusCode >= 500) {
       request.log[error.code === 'internal' ? 'error' : 'warn']({ err: thrown }, error.message);
     }
-    return reply
-      .code(error.statusCode)
-      .headers(error.headers)
-      .type('application/problem+json')
-      .send(problem(error.code, error.message, request.url, error.errors));
+    return sendProblem(reply, error);
   });
 
   app.setNotFoundHandler(async (request) => {

@@ -4,6 +4,7 @@
  * (body too large, bad JSON, unsupported media type, schema validation) and dependency outages are
  * mapped here too, so no other module decides a status code for a failure.
  */
+import type { FastifyReply } from 'fastify';
 
 /** Stable problem codes; the problem `type` is `urn:lumen:problem:<code>`. */
 export const PROBLEMS = {
@@ -16,6 +17,10 @@ export const PROBLEMS = {
   body_too_large: { status: 413, title: 'The request body exceeds 1 MiB' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   dependency_unavailable: { status: 503, title: 'A dependency is unavailable; retry later' },
+  idempotency_key_invalid: { status: 400, title: 'Invalid Idempotency-Key' },
+  idempotency_in_flight: { status: 409, title: 'Request in progress' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused' },
+  idempotency_unavailable: { status: 503, title: 'A dependency is unavailable; retry later' },
   shutting_down: { status: 503, title: 'The server is shutting down' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
@@ -65,6 +70,35 @@ export function unavailable(what: string, cause?: unknown): ApiError {
   });
 }
 
+/** 400 before the body is read: the `Idempotency-Key` header is not 1–255 visible ASCII characters. */
+export function idempotencyKeyInvalid(): ApiError {
+  return new ApiError('idempotency_key_invalid', 'The Idempotency-Key header must be 1-255 visible ASCII characters');
+}
+
+/** 409: the first request with this key is still running; retry after `retryAfterSeconds`. */
+export function idempotencyInFlight(retryAfterSeconds: string): ApiError {
+  return new ApiError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed', {
+    headers: { 'retry-after': retryAfterSeconds },
+  });
+}
+
+/** 422: the key was first used with another method, target or body. */
+export function idempotencyKeyReused(): ApiError {
+  return new ApiError(
+    'idempotency_key_reused',
+    'This Idempotency-Key was used for a different request (method, target or body)',
+  );
+}
+
+/** 503 (fail closed): the idempotency store did not answer, so the keyed request was not executed. */
+export function idempotencyUnavailable(retryAfterSeconds: string): ApiError {
+  return new ApiError(
+    'idempotency_unavailable',
+    'The idempotency store is unavailable; nothing was executed, retry with the same key',
+    { headers: { 'retry-after': retryAfterSeconds } },
+  );
+}
+
 /** Builds the problem body for `code`. */
 export function problem(code: ProblemCode, detail?: string, instance?: string, errors?: Problem['errors']): Problem {
   const { status, title } = PROBLEMS[code];
@@ -73,6 +107,15 @@ export function problem(code: ProblemCode, detail?: string, instance?: string, e
   if (instance !== undefined) body.instance = instance;
   if (errors !== undefined && errors.length > 0) body.errors = errors;
   return body;
+}
+
+/** Answers `error` as `application/problem+json`: the error handler and the idempotency hooks both answer this way. */
+export function sendProblem(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply
+    .code(error.statusCode)
+    .headers(error.headers)
+    .type('application/problem+json')
+    .send(problem(error.code, error.message, reply.request.url, error.errors));
 }
 
 /** Node socket errors and PostgreSQL SQLSTATEs that mean "the server is not there right now". */

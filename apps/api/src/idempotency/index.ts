@@ -4,12 +4,12 @@
  */
 export { kvIdempotencyStore } from './kv-store.ts';
 export { isLedgerConflict } from './ledger.ts';
+export { idempotencyPlugin } from './plugin.ts';
+export type { IdempotencyStore, StoredResponse } from './store.ts';
 export type {
   IdempotencyContext,
   IdempotencyOptions,
   IdempotencyOutcome,
   OutcomeCounter,
   RouteResponse,
-} from './plugin.ts';
-export { idempotencyPlugin } from './plugin.ts';
-export type { IdempotencyStore, StoredResponse } from './store.ts';
+} from './types.ts';

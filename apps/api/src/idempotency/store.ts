@@ -1,8 +1,11 @@
 /**
  * Where idempotency records live between requests (Redis, or an in-process map in embedded mode), and
  * the record format. The store only needs three atomic operations; everything that decides something
- * lives in `plugin.ts`.
+ * lives in `hooks.ts`.
  */
+
+/** The response headers a replay repeats (lower-case names). */
+export const REPLAYED_HEADERS = ['content-type', 'location'] as const;
 
 /** The response stored for replay: exactly what docs/idempotency.md says is replayed. */
 export interface StoredResponse {
