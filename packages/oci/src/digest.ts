@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { OciError, OciErrorCode } from './errors.ts';
+import { OciError, OciErrorCode, OciExitCode, type OciExitCodeValue } from './errors.ts';
 
 /** The only algorithm lumen writes; every registry and runtime supports it. */
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
@@ -18,7 +18,7 @@ export function isDigest(value: string): boolean {
 /** Throws OCI_DIGEST_INVALID unless `value` is a sha256 digest; returns its hex part. */
 export function digestHex(value: string): string {
   if (!isDigest(value)) {
-    throw new OciError(OciErrorCode.digestInvalid, `not a sha256 digest: '${value}'`, 2);
+    throw new OciError(OciErrorCode.digestInvalid, `not a sha256 digest: '${value}'`, OciExitCode.usage);
   }
   return value.slice('sha256:'.length);
 }
@@ -35,15 +35,15 @@ export class DigestCheck extends Transform {
   /** Bytes seen so far. */
   bytes = 0;
   private readonly what: string;
-  private readonly exitCode: number;
+  private readonly exitCode: OciExitCodeValue;
 
-  constructor(expected: string, options: { size?: number; what?: string; exitCode?: number } = {}) {
+  constructor(expected: string, options: { size?: number; what?: string; exitCode?: OciExitCodeValue } = {}) {
     super();
     digestHex(expected);
     this.expected = expected;
     this.size = options.size;
     this.what = options.what ?? expected;
-    this.exitCode = options.exitCode ?? 3;
+    this.exitCode = options.exitCode ?? OciExitCode.remote;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

@@ -3,6 +3,24 @@
  * the lumen CLI edge uses for it (see packages/cli/src/errors.ts: 1 proof failed, 2 bad input,
  * 3 remote, 4 local I/O), so callers never have to translate.
  */
+
+/** The exit codes an {@link OciError} carries: the CLI's, under the same names. */
+export const OciExitCode = {
+  /** A proof failed: content in a layout that does not hash to its digest. */
+  failed: 1,
+  /** Bad input: a reference, digest or platform that does not parse. */
+  usage: 2,
+  /** The registry or the network failed, or answered what lumen cannot use. */
+  remote: 3,
+  /** Local I/O failed. */
+  io: 4,
+  /** Aborted by its signal (SIGINT/SIGTERM at the CLI edge). */
+  interrupted: 130,
+} as const;
+
+export type OciExitCodeValue = (typeof OciExitCode)[keyof typeof OciExitCode];
+
+/** Stable error codes. Scripts and tests may rely on them; never rename one. */
 export const OciErrorCode = {
   /** A reference string that does not parse (`host:port/repo:tag@sha256:…`). Exit 2. */
   referenceInvalid: 'OCI_REFERENCE_INVALID',
@@ -33,19 +51,43 @@ export type OciErrorCodeValue = (typeof OciErrorCode)[keyof typeof OciErrorCode]
 
 export class OciError extends Error {
   readonly code: OciErrorCodeValue;
-  readonly exitCode: number;
+  readonly exitCode: OciExitCodeValue;
   /** HTTP status when the error came from a registry answer. */
   readonly status: number | undefined;
+  /** How many times the call was made before it gave up: 1 unless it was retried (see `retry`). */
+  readonly attempts: number;
   constructor(
     code: OciErrorCodeValue,
     message: string,
-    exitCode: number,
-    options?: ErrorOptions & { status?: number },
+    exitCode: OciExitCodeValue,
+    options?: ErrorOptions & { status?: number; attempts?: number },
   ) {
     super(message, options);
     this.name = 'OciError';
     this.code = code;
     this.exitCode = exitCode;
     this.status = options?.status;
+    this.attempts = options?.attempts ?? 1;
   }
+}
+
+/** The most useful line of a network failure (fetch hides the errno in `cause`, undici sets `code`). */
+export function causeOf(err: unknown): string {
+  if (err instanceof Error) {
+    const own = (err as { code?: unknown }).code;
+    if (typeof own === 'string' && own !== 'UND_ERR_SOCKET') return `${own} ${err.message}`.trim();
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof Error) {
+      const code = (cause as { code?: unknown }).code;
+      return typeof code === 'string' ? `${code} ${cause.message}`.trim() : cause.message;
+    }
+    return err.message;
+  }
+  return String(err);
+}
+
+/** OCI_UNREACHABLE for a connection that failed while doing `what`; an OciError passes as it is. */
+export function networkError(err: unknown, what: string): OciError {
+  if (err instanceof OciError) return err;
+  return new OciError(OciErrorCode.unreachable, `${what}: ${causeOf(err)}`, OciExitCode.remote, { cause: err });
 }

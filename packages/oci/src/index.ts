@@ -1,8 +1,8 @@
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
 export { DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';
-export type { OciErrorCodeValue } from './errors.ts';
-export { OciError, OciErrorCode } from './errors.ts';
+export type { OciErrorCodeValue, OciExitCodeValue } from './errors.ts';
+export { causeOf, OciError, OciErrorCode, OciExitCode } from './errors.ts';
 export { Layout, refNameAnnotation } from './layout.ts';
 export type { Descriptor, ImageIndex, ImageManifest, Manifest, Platform } from './manifest.ts';
 export {
@@ -19,5 +19,10 @@ export {
 } from './manifest.ts';
 export type { Reference } from './reference.ts';
 export { apiHost, dockerHub, formatReference, manifestReference, parseReference } from './reference.ts';
-export type { Answer, FetchedManifest, RegistryOptions, UploadResult } from './registry.ts';
-export { httpRequest, Registry } from './registry.ts';
+export type { FetchedManifest, RegistryOptions } from './registry.ts';
+export { Registry } from './registry.ts';
+export type { RetryOptions, RetryPolicy } from './retry.ts';
+export { backoffMs, isTransient, isTransientStatus, retry, retryDefaults } from './retry.ts';
+export type { Answer } from './transport.ts';
+export { httpRequest } from './transport.ts';
+export type { UploadResult } from './upload.ts';

@@ -1,4 +1,4 @@
-import { OciError, OciErrorCode } from './errors.ts';
+import { OciError, OciErrorCode, OciExitCode } from './errors.ts';
 
 /** Media types lumen reads and writes (OCI image-spec v1.1, Docker image manifest v2 schema 2, Helm). */
 export const MediaType = {
@@ -75,10 +75,10 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): { mediaT
   try {
     body = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    throw new OciError(OciErrorCode.manifestUnsupported, 'manifest is not JSON', 3);
+    throw new OciError(OciErrorCode.manifestUnsupported, 'manifest is not JSON', OciExitCode.remote);
   }
   if (typeof body !== 'object' || body === null) {
-    throw new OciError(OciErrorCode.manifestUnsupported, 'manifest is not a JSON object', 3);
+    throw new OciError(OciErrorCode.manifestUnsupported, 'manifest is not a JSON object', OciExitCode.remote);
   }
   const m = body as Partial<ImageIndex & ImageManifest>;
   let mediaType = typeof m.mediaType === 'string' ? m.mediaType : (contentType?.split(';')[0]?.trim() ?? '');
@@ -86,17 +86,22 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): { mediaT
     // Bare OCI manifests/indexes without mediaType are legal: tell them apart by shape.
     if (Array.isArray(m.manifests)) mediaType = MediaType.ociIndex;
     else if (m.config && Array.isArray(m.layers)) mediaType = MediaType.ociManifest;
-    else throw new OciError(OciErrorCode.manifestUnsupported, `unsupported manifest media type '${mediaType}'`, 3);
+    else
+      throw new OciError(
+        OciErrorCode.manifestUnsupported,
+        `unsupported manifest media type '${mediaType}'`,
+        OciExitCode.remote,
+      );
   }
   if (m.schemaVersion !== 2) {
     throw new OciError(
       OciErrorCode.manifestUnsupported,
       `unsupported manifest schemaVersion ${String(m.schemaVersion)}`,
-      3,
+      OciExitCode.remote,
     );
   }
   if (isIndexType(mediaType) ? !Array.isArray(m.manifests) : !(m.config && Array.isArray(m.layers))) {
-    throw new OciError(OciErrorCode.manifestUnsupported, `malformed ${mediaType}`, 3);
+    throw new OciError(OciErrorCode.manifestUnsupported, `malformed ${mediaType}`, OciExitCode.remote);
   }
   return { mediaType, manifest: body as Manifest };
 }
@@ -116,7 +121,11 @@ export function formatPlatform(p: Platform): string {
 export function parsePlatform(s: string): Platform {
   const [os, architecture, variant, extra] = s.split('/');
   if (!os || !architecture || extra !== undefined || variant === '') {
-    throw new OciError(OciErrorCode.platformMissing, `invalid platform '${s}' (expected os/arch[/variant])`, 2);
+    throw new OciError(
+      OciErrorCode.platformMissing,
+      `invalid platform '${s}' (expected os/arch[/variant])`,
+      OciExitCode.usage,
+    );
   }
   return variant ? { os, architecture, variant } : { os, architecture };
 }
@@ -148,7 +157,7 @@ export function selectPlatforms(index: ImageIndex, platforms: string[]): Descrip
       throw new OciError(
         OciErrorCode.platformMissing,
         `platform ${p} not in the image index (it has ${have.join(', ') || 'none'})`,
-        3,
+        OciExitCode.remote,
       );
     }
     if (!chosen.includes(pick)) chosen.push(pick);

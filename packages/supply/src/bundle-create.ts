@@ -1,7 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory } from '@lumen/inventory';
 import {
   type Descriptor,
@@ -17,6 +16,7 @@ import {
   type Registry,
   referencedDescriptors,
   refNameAnnotation,
+  retry,
 } from '@lumen/oci';
 import {
   Annotation,
@@ -74,8 +74,6 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
   const { progress, signal } = options;
   const concurrency = options.concurrency ?? 8;
   const transfer = limiter(concurrency);
-  const retries = options.access.retries ?? 4;
-  const retryBaseMs = options.access.retryBaseMs ?? 250;
   const pool = registryPool(options.access);
   const upstream = inv.images.filter((i) => i.origin === 'upstream' && i.source);
 
@@ -142,27 +140,30 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       }
       if (have.state === 'corrupt')
         progress.note(`${item}: blob ${desc.digest} in the bundle is corrupt (${have.detail}): fetching again`);
-      await transfer(async () => {
-        // A connection lost in mid-body fails the stream (the request itself was already retried
-        // by the client): download the blob again, with the same backoff, before giving up.
-        for (let attempt = 0; ; attempt++) {
-          let got = 0;
-          try {
-            const source = await fetchIt();
-            source.on('data', (c: Buffer) => {
-              got += c.length;
-              progress.advance(item, c.length);
-            });
-            await layout.writeBlobStream(desc.digest, source, desc.size);
-            return;
-          } catch (err) {
-            progress.advance(item, -got);
-            const transient = err instanceof OciError && err.code === OciErrorCode.unreachable;
-            if (!transient || attempt >= retries || signal?.aborted) throw err;
-            await sleep(retryBaseMs * 2 ** attempt);
-          }
+      // A connection lost in mid-body fails the stream (the request itself was already retried
+      // by the client): download the blob again, with the same policy, before giving up.
+      const fetchAndWrite = async (): Promise<void> => {
+        let got = 0;
+        try {
+          const source = await fetchIt();
+          source.on('data', (c: Buffer) => {
+            got += c.length;
+            progress.advance(item, c.length);
+          });
+          await layout.writeBlobStream(desc.digest, source, desc.size);
+        } catch (err) {
+          progress.advance(item, -got);
+          throw err;
         }
-      });
+      };
+      await transfer(() =>
+        retry(fetchAndWrite, {
+          retries: options.access.retries,
+          baseMs: options.access.retryBaseMs,
+          signal,
+          retryable: (err) => err instanceof OciError && err.code === OciErrorCode.unreachable,
+        }),
+      );
       result.fetched++;
       result.bytesFetched += desc.size;
       fetchedBy.set(item, (fetchedBy.get(item) ?? 0) + desc.size);
