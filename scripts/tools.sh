@@ -21,12 +21,14 @@ mkdir -p "$bin"
 # gator: Gatekeeper's own policy engine at the Gatekeeper version the inventory deploys.
 # kube-apiserver: the Kubernetes version of the inventory's K3s (v1.36.4+k3s1); etcd: the version
 # that Kubernetes release is tested with (build/dependencies.yaml of k8s.io/kubernetes v1.36.4).
+# cosign: the real cosign, which must accept what `lumen sign` signs and sign what `lumen verify` accepts.
 k8s=v1.36.4
 pins=(
   "helm|helm.sh/helm/v3/cmd/helm|v3.21.4|-X helm.sh/helm/v3/internal/version.version=v3.21.4 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
   "gator|github.com/open-policy-agent/gatekeeper/v3/cmd/gator|v3.23.1|-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=v3.23.1"
   "kube-apiserver|./tools/kube-apiserver|$k8s|-X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean"
   "etcd|./tools/etcd|v3.6.8|"
+  "cosign|github.com/sigstore/cosign/v3/cmd/cosign|v3.1.3|-X sigs.k8s.io/release-utils/version.gitVersion=v3.1.3 -X sigs.k8s.io/release-utils/version.gitTreeState=clean"
 )
 root=$(cd "$(dirname "$0")/.." && pwd)
 
