@@ -14,6 +14,9 @@ declare -A need=(
   [/usr/bin/promtool]=prometheus
   [/usr/bin/skopeo]=skopeo
   [/usr/bin/openssl]=openssl
+  [/usr/sbin/nft]=nftables
+  [/usr/bin/ping]=iputils-ping
+  [/usr/sbin/ip]=iproute2
 )
 missing=()
 for bin in "${!need[@]}"; do [ -x "$bin" ] || missing+=("${need[$bin]}"); done

@@ -27,6 +27,7 @@ export {
   podTemplateHashLabel,
   probeRoutes,
 } from './promql.ts';
+export { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from './node-firewall.ts';
 export { checkInputs, factsFromModel, type PlatformInputs } from './proof-inputs.ts';
 export { type BumpOptions, bumpRelease } from './release.ts';
 export { type Rendered, type RenderedComponent, type RenderOptions, readCosignPublicKey, render } from './render.ts';

@@ -8,14 +8,15 @@ import type { CommandTable } from './types.ts';
 
 /** Which package owns which command word. Loaded lazily so `lumen render` never loads the OCI client. */
 const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
-  inventory: () => import('@lumen/supply/cli'),
-  bundle: () => import('@lumen/supply/cli'),
-  keygen: () => import('@lumen/supply/cli'),
-  sign: () => import('@lumen/supply/cli'),
-  verify: () => import('@lumen/supply/cli'),
-  'mirror-config': () => import('@lumen/supply/cli'),
+  inventory: () => import('./commands/supply/index.ts'),
+  bundle: () => import('./commands/supply/index.ts'),
+  keygen: () => import('./commands/supply/index.ts'),
+  sign: () => import('./commands/supply/index.ts'),
+  verify: () => import('./commands/supply/index.ts'),
+  'mirror-config': () => import('./commands/supply/index.ts'),
   release: () => import('./commands/platform.ts'),
   render: () => import('./commands/platform.ts'),
+  'node-firewall': () => import('./commands/platform.ts'),
   check: () => import('./commands/check.ts'),
 };
 

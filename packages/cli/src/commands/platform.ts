@@ -4,7 +4,15 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
-import { bumpRelease, diffDeploy, PlatformError, PlatformErrorCode, render, writeDeploy } from '@lumen/platform';
+import {
+  bumpRelease,
+  diffDeploy,
+  nodeFirewall,
+  PlatformError,
+  PlatformErrorCode,
+  render,
+  writeDeploy,
+} from '@lumen/platform';
 import type { CommandTable } from '../types.ts';
 
 /** deploy/ at the repository root (next to inventory/). */
@@ -52,6 +60,26 @@ export const commands: CommandTable = {
       }
       const { written, removed } = writeDeploy(out, files);
       console.log(`rendered ${files.size} files into ${out} (${written} written, ${removed} removed)`);
+      return 0;
+    },
+  },
+  'node-firewall': {
+    summary: "print the nftables rules that enforce the airgap on every node (from the inventory's site.yaml)",
+    usage: [
+      'usage: lumen node-firewall [--inventory DIR]',
+      '',
+      'Prints the nftables script (nft -f input) that every node loads: loopback, replies, the site network,',
+      "the cluster's pod and service CIDRs and DHCPv4 on the local link are allowed; everything else, IPv4 and",
+      'IPv6, is dropped and counted (table inet lumen_airgap). The addresses come from site.yaml only.',
+      'The provisioning role airgap_firewall installs it; see docs/provisioning.md.',
+      '',
+      '  --inventory DIR  inventory directory (default inventory/)',
+      '',
+      'Exit codes: 0 ok, 2 bad usage or inventory.',
+    ].join('\n'),
+    async run(args) {
+      const v = parse(args, { inventory: { type: 'string' } });
+      process.stdout.write(nodeFirewall(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)));
       return 0;
     },
   },
