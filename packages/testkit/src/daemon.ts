@@ -17,6 +17,8 @@ import { HarnessError } from './errors.ts';
 
 const root = join(tmpdir(), 'lumen-testkit');
 const live = new Set<ChildProcess>();
+/** How to thaw each frozen server, so that the exit hook never leaves a stopped process behind. */
+const frozen = new Set<() => void>();
 const ownedDirs = new Set<string>();
 let hooksInstalled = false;
 
@@ -79,7 +81,15 @@ export interface Daemon {
   /** Resolves with the exit code or signal once the process has exited. */
   readonly exited: Promise<number | NodeJS.Signals | null>;
   running(): boolean;
-  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). */
+  /**
+   * SIGSTOP to the server and the processes it forked (PostgreSQL serves every connection from a backend of its own,
+   * which calls setsid(), so no process group reaches them all). The kernel keeps the sockets open and still accepts
+   * connections, but nothing answers: how a hung server looks to its clients, unlike a stopped one.
+   */
+  freeze(): void;
+  /** SIGCONT to what {@link freeze} stopped. Does nothing when not frozen. */
+  thaw(): void;
+  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`); thaws a frozen server first. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
 }
 
@@ -108,9 +118,13 @@ export async function startDaemon(
   live.add(child);
   appendFileSync(join(opts.dir, 'pids'), `${pid} ${opts.bin}\n`);
   let exitValue: number | NodeJS.Signals | null | undefined;
+  /** The processes `freeze` stopped, server first. */
+  let stopped: number[] = [];
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      // Killed while frozen: its stopped children can only notice and exit once they run again.
+      daemon.thaw();
       exitValue = signal ?? code;
       resolve(exitValue);
     });
@@ -121,8 +135,26 @@ export async function startDaemon(
     logFile,
     exited,
     running: () => exitValue === undefined,
+    freeze() {
+      if (exitValue !== undefined)
+        throw new HarnessError('HARNESS_USAGE', `${opts.name} is not running: cannot freeze it`);
+      if (stopped.length > 0) return;
+      // The server first: once it is stopped it forks no child we would miss.
+      process.kill(pid, 'SIGSTOP');
+      stopped = [pid, ...childrenOf(pid)];
+      for (const p of stopped.slice(1)) sendSignal(p, 'SIGSTOP');
+      frozen.add(daemon.thaw);
+    },
+    thaw() {
+      frozen.delete(daemon.thaw);
+      // In reverse: the server runs again last, so it never runs while its children are still stopped.
+      for (const p of stopped.reverse()) sendSignal(p, 'SIGCONT');
+      stopped = [];
+    },
     async stop(signal = 'SIGTERM', stopTimeoutMs = 15_000) {
       if (exitValue !== undefined) return;
+      // A stopped process keeps a pending signal until it is continued: without this, only the SIGKILL would end it.
+      daemon.thaw();
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
       await exited;
@@ -193,7 +225,13 @@ export async function startOnPort(
 export interface Restartable {
   /** 0 until the first start. */
   readonly port: number;
+  /** PID of the running server process; undefined while it is not running. */
+  readonly pid: number | undefined;
   running(): boolean;
+  /** See {@link Daemon.freeze}. */
+  freeze(): void;
+  /** See {@link Daemon.thaw}. */
+  thaw(): void;
   start(): Promise<void>;
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
 }
@@ -206,7 +244,17 @@ export function restartable(launch: (port: number) => Promise<Daemon>): Restarta
     get port() {
       return port;
     },
+    get pid() {
+      return daemon?.running() ? daemon.pid : undefined;
+    },
     running: () => daemon?.running() ?? false,
+    freeze() {
+      if (daemon === undefined) throw new HarnessError('HARNESS_USAGE', 'a server that never started cannot freeze');
+      daemon.freeze();
+    },
+    thaw() {
+      daemon?.thaw();
+    },
     async start() {
       if (daemon?.running()) return;
       ({ port, daemon } = await startOnPort(port, launch));
@@ -231,6 +279,8 @@ function installHooks(): void {
   hooksInstalled = true;
   // 'exit' handlers must be synchronous: SIGKILL every server we still own and remove our directories.
   process.on('exit', () => {
+    // A frozen PostgreSQL backend would stay stopped for good after its postmaster is killed: continue it first.
+    for (const thaw of frozen) thaw();
     for (const child of live) child.kill('SIGKILL');
     for (const dir of ownedDirs)
       if (process.env.LUMEN_TESTKIT_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
@@ -263,6 +313,30 @@ function reapStale(): void {
       // no pids file: nothing was started
     }
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** PIDs whose parent is `parent` (the fourth field of /proc/<pid>/stat, after the parenthesised command name). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return children;
+}
+
+/** `process.kill` for a process that may have exited meanwhile. */
+function sendSignal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
   }
 }
 

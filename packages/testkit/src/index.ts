@@ -10,6 +10,8 @@
  * Set LUMEN_TESTKIT_KEEP=1 to keep data directories and logs for a post-mortem.
  */
 export { freePort, secret, waitFor } from './daemon.ts';
+export type { Datastores, RedisOf, StartDatastoresOptions } from './datastores.ts';
+export { startDatastores } from './datastores.ts';
 export { HarnessError } from './errors.ts';
 export type { PgCluster, PgNode, PgReplica, StartPostgresOptions } from './postgres.ts';
 export { startPostgres, withClient } from './postgres.ts';

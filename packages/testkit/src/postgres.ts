@@ -42,7 +42,16 @@ export interface PgNode {
   /** Connection string of the superuser `postgres`, for test set-up and inspection. */
   readonly superuserDsn: string;
   readonly dataDir: string;
+  /** PID of the running postmaster; undefined while it is not running. */
+  readonly pid: number | undefined;
   running(): boolean;
+  /**
+   * SIGSTOP to the postmaster and every backend: open connections stay open and no query is answered, new
+   * connections are accepted by the kernel and get no answer either (a hung server, unlike `stop()`).
+   */
+  freeze(): void;
+  /** SIGCONT after {@link freeze}; does nothing once the server has exited. */
+  thaw(): void;
   /** Starts the server again after stop()/kill() (crash recovery after kill). */
   start(): Promise<void>;
   /** Fast shutdown (SIGINT): disconnects clients, checkpoints, exits. */
@@ -168,9 +177,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     );
     const base = await node('replica', replicaData, dir, owner, superPassword, user, password, database);
     await base.start();
-    replica = {
-      ...base,
-      role: 'replica',
+    // Assigned onto the node, not spread from it: `port`, `pid` and the DSNs are getters that change on restart.
+    replica = Object.assign(base, {
       async promote() {
         await withClient(base.superuserDsn, (c) => c.query('SELECT pg_promote(true, 30)'));
         await waitFor('promoted replica to accept writes', async () =>
@@ -192,7 +200,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
           timeoutMs,
         );
       },
-    };
+    });
   }
 
   return {
@@ -288,7 +296,12 @@ async function node(
       return `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${server.port}/postgres`;
     },
     dataDir,
+    get pid() {
+      return server.pid;
+    },
     running: server.running,
+    freeze: server.freeze,
+    thaw: server.thaw,
     start: server.start,
     // Fast shutdown (SIGINT) and immediate shutdown (SIGQUIT, crash-like) as PostgreSQL defines them.
     stop: () => server.stop('SIGINT', 30_000),

@@ -31,7 +31,13 @@ export interface RedisNode {
   readonly port: number;
   /** `host:port`. */
   readonly addr: string;
+  /** PID of the running redis-server; undefined while it is not running. */
+  readonly pid: number | undefined;
   running(): boolean;
+  /** SIGSTOP: connections stay open and nothing answers (a hung server; Sentinel sees it down after 1 s). */
+  freeze(): void;
+  /** SIGCONT after {@link freeze}; does nothing once the process has exited. */
+  thaw(): void;
   /** Starts it again on the same port after stop()/kill(). */
   start(): Promise<void>;
   /** SIGTERM: a clean shutdown. */
@@ -200,7 +206,12 @@ function processNode(kind: 'data' | 'sentinel', launch: (port: number) => Promis
     get addr() {
       return `127.0.0.1:${server.port}`;
     },
+    get pid() {
+      return server.pid;
+    },
     running: server.running,
+    freeze: server.freeze,
+    thaw: server.thaw,
     start: server.start,
     stop: () => server.stop('SIGTERM'),
     kill: () => server.stop('SIGKILL'),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type PgCluster, startPostgres, withClient } from '@lumen/testkit';
 
 describe('testkit: PostgreSQL primary + streaming replica', () => {
@@ -28,6 +29,18 @@ describe('testkit: PostgreSQL primary + streaming replica', () => {
       withClient(bad, (c) => c.query('SELECT 1')),
       /password authentication failed/,
     );
+  });
+
+  it('freezes the primary with its backends: an open connection gets no answer until it is thawed', async () => {
+    assert.ok(Number.isInteger(pg.primary.pid), 'the running primary has a PID');
+    await withClient(pg.primary.dsn, async (c) => {
+      pg.primary.freeze();
+      const query = c.query('SELECT 1 AS one');
+      const early = await Promise.race([query.then(() => 'answered'), sleep(500, 'no answer')]);
+      pg.primary.thaw();
+      assert.equal(early, 'no answer');
+      assert.deepEqual((await query).rows, [{ one: 1 }]);
+    });
   });
 
   it('restarts a killed primary on the same port, and the replica is read-only until promoted', async () => {
