@@ -4,23 +4,13 @@
  * ids, a wrong content type, unknown routes and wrong methods (405 with `Allow`).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type PgCluster, startPostgres, withClient } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, describe, it } from 'node:test';
+import { withClient } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-let existingId: number;
-
-before(async () => {
-  pg = await startPostgres();
-  api = await startApi(serverEnv(pg));
-  existingId = (await call(api.url, 'POST', '/items', { body: { name: 'existing' } })).body.id;
-});
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+const { pg, api, close } = await startApiStack();
+after(close);
+const existingId: number = (await call(api.url, 'POST', '/items', { body: { name: 'existing' } })).body.id;
 
 const stored = () =>
   withClient(pg.primary.dsn, async (c) => {

@@ -4,25 +4,14 @@
  * `Idempotency-Replayed: true`) or 409 with `Retry-After`; no request fails with a 5xx. Real PostgreSQL and Redis.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
-import { call, type Reply, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { call, type Reply, startApiStack } from './support/api.ts';
 
 const KEYS = 50;
 const DUPLICATES = 20;
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-});
-after(async () => {
-  await api?.close();
-  await Promise.all([pg?.close(), redis?.close()]);
-});
+const { api, close } = await startApiStack({ redis: true });
+after(close);
 
 it('writes each key exactly once and answers every duplicate with a replay or 409, never a 5xx', async () => {
   const run = `run-${Date.now()}`;

@@ -6,28 +6,18 @@
  *   is replayed, no second row is written; with another body the key is still refused (422).
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
+import { after, it } from 'node:test';
+import { waitFor } from '@lumen/testkit';
 import { Redis } from 'ioredis';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
+const { pg, redis, api, close } = await startApiStack({ redis: true });
+after(close);
 let n = 0;
 const key = () => `fail-${process.pid}-${++n}`;
 const count = async (sql: string, params: unknown[] = []) =>
   Number((await api.deps.db.primary.query<{ n: string }>(sql, params)).rows[0]?.n);
 const itemsNamed = (name: string) => count('SELECT count(*) AS n FROM items WHERE name = $1', [name]);
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-});
-after(async () => {
-  await api?.close();
-  await Promise.all([pg?.close(), redis?.close()]);
-});
 
 it('does not store a 5xx: after the primary recovers, the retry executes exactly once', async () => {
   const headers = { 'idempotency-key': key() };

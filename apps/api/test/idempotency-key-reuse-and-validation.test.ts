@@ -5,26 +5,15 @@
  * stored (a corrected retry under the same key executes); unkeyed requests are untouched; the policy is in /openapi.json.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, describe, it } from 'node:test';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
+const { api, close } = await startApiStack({ redis: true });
+after(close);
 let n = 0;
 const key = () => `key-${process.pid}-${++n}`;
 const items = async () =>
   Number((await api.deps.db.primary.query<{ n: string }>('SELECT count(*) AS n FROM items')).rows[0]?.n);
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-});
-after(async () => {
-  await api?.close();
-  await Promise.all([pg?.close(), redis?.close()]);
-});
 
 describe('replay', () => {
   it('replays a POST with its status, body, Content-Type and Location, marked Idempotency-Replayed', async () => {

@@ -4,26 +4,16 @@
  * pruned yet. Real PostgreSQL and Redis.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
+import { after, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { prune } from '../src/idempotency/ledger.ts';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
-let client: Redis;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-  client = new Redis({ host: redis.master.host, port: redis.master.port, password: redis.password });
-});
+const { redis, api, close } = await startApiStack({ redis: true });
+const client = new Redis({ host: redis.master.host, port: redis.master.port, password: redis.password });
 after(async () => {
-  client?.disconnect();
-  await api?.close();
-  await Promise.all([pg?.close(), redis?.close()]);
+  client.disconnect();
+  await close();
 });
 
 it('keeps the Redis record for the TTL (24 h by default)', async () => {

@@ -4,20 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type PgCluster, startPostgres, withClient } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { withClient } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  pg = await startPostgres();
-  api = await startApi(serverEnv(pg));
-});
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+const { pg, api, close } = await startApiStack();
+after(close);
 
 const counts = () =>
   withClient(pg.primary.dsn, async (c) => {

@@ -3,21 +3,12 @@
  * every row that existed when the traversal began is returned exactly once, nothing twice, in order.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, startPostgres, withClient } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { withClient } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  pg = await startPostgres();
-  api = await startApi(serverEnv(pg));
-});
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+const { pg, api, close } = await startApiStack();
+after(close);
 
 it('pages through every pre-existing item exactly once while others insert concurrently', async () => {
   await withClient(pg.primary.dsn, (c) =>

@@ -5,7 +5,6 @@
  * calls queued behind an auto-pipeline still waiting for its answers.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +16,6 @@ import type { KeyValueStore } from '../src/kv/store.ts';
 
 let redis: RedisCluster;
 const stores: Record<string, KeyValueStore> = {};
-let frozenPid: number | undefined;
 
 before(async () => {
   redis = await startRedis();
@@ -33,7 +31,7 @@ before(async () => {
   stores.memory = createMemoryStore();
 });
 after(async () => {
-  if (frozenPid !== undefined) process.kill(frozenPid, 'SIGCONT');
+  redis?.master.thaw();
   await Promise.all(Object.values(stores).map((s) => s.close()));
   await redis?.close();
 });
@@ -76,8 +74,7 @@ describe('redis store with the server frozen', () => {
     const store = stores.redis as KeyValueStore;
     const timeoutMs = 1000; // the store's timeout (before())
     assert.equal(await store.incr('frozen'), 1);
-    frozenPid = pidOf(redis.master.port);
-    process.kill(frozenPid, 'SIGSTOP');
+    redis.master.freeze();
     // Waves 300 ms apart: each finds the auto-pipeline of the wave before still waiting for its answers.
     const calls: Promise<{ ms: number; error: string }>[] = [];
     for (let wave = 0; wave < 6; wave++) {
@@ -103,8 +100,7 @@ describe('redis store with the server frozen', () => {
       Promise.all(calls),
       sleep(10 * timeoutMs).then(() => assert.fail(`store calls did not settle within ${10 * timeoutMs} ms`)),
     ]);
-    process.kill(frozenPid, 'SIGCONT');
-    frozenPid = undefined;
+    redis.master.thaw();
 
     const slowest = Math.max(...settled.map((c) => c.ms));
     t.diagnostic(`${settled.length} calls against the frozen server; slowest settled after ${slowest} ms`);
@@ -136,8 +132,7 @@ describe('redis store connecting to a frozen server', () => {
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    frozenPid = pidOf(redis.master.port);
-    process.kill(frozenPid, 'SIGSTOP');
+    redis.master.freeze();
     const store = createRedisStore(
       {
         mode: 'standalone',
@@ -154,8 +149,7 @@ describe('redis store connecting to a frozen server', () => {
       t.diagnostic(`${accepted} connections in 3.5 s while the server was frozen`);
       assert.ok(accepted >= 2, `the store waited on its first connection for good (${accepted} connection)`);
       await assert.rejects(store.incr('frozen-handshake'), /timed out/);
-      process.kill(frozenPid, 'SIGCONT');
-      frozenPid = undefined;
+      redis.master.thaw();
       await waitFor(
         'the store to work once the server resumes',
         async () => (await store.incr('frozen-handshake')) > 0,
@@ -168,18 +162,3 @@ describe('redis store connecting to a frozen server', () => {
     }
   });
 });
-
-/** PID of the redis-server listening on `port` (Redis titles its process `redis-server 127.0.0.1:<port>`). */
-function pidOf(port: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (command.includes('redis-server') && new RegExp(`127\\.0\\.0\\.1:${port}(?!\\d)`).test(command))
-        return Number(entry);
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  throw new Error(`no redis-server process listens on port ${port}`);
-}

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
+import { after, it } from 'node:test';
+import { startDatastores, waitFor } from '@lumen/testkit';
 import { CENSORED, censorSecrets, createLogger } from '../src/logger.ts';
 import { type EntryProcess, spawnEntry } from './support/entry.ts';
 
@@ -70,18 +70,14 @@ it('logs an error with its message and code, censored, without a pg client attac
   assert.equal(err.password, CENSORED);
 });
 
-let pg: PgCluster;
-let redis: RedisCluster;
+const { pg, redis, close } = await startDatastores({ redis: true });
 let entry: EntryProcess | undefined;
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 after(async () => {
   if (entry && entry.child.exitCode === null) {
     entry.child.kill('SIGTERM');
     await entry.exited;
   }
-  await Promise.all([pg?.close(), redis?.close()]);
+  await close();
 });
 
 it('real entry: no password or credential in any line, also while PostgreSQL fails', async () => {

@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
-import type { FastifyInstance } from 'fastify';
+import { after, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildAdminApp } from '../src/app.ts';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { call, startApiStack } from './support/api.ts';
 
 interface Sample {
   name: string;
@@ -20,20 +18,11 @@ interface Sample {
   value: number;
 }
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
-let admin: FastifyInstance;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres({ replica: true }), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-  admin = await buildAdminApp({ logger: pino({ level: 'silent' }) });
-});
+const { redis, api, close } = await startApiStack({ postgres: { replica: true }, redis: true });
+const admin = await buildAdminApp({ logger: pino({ level: 'silent' }) });
 after(async () => {
-  await admin?.close();
-  await api?.close();
-  await Promise.all([pg?.close(), redis?.close()]);
+  await admin.close();
+  await close();
 });
 
 async function scrape(): Promise<{ text: string; samples: Sample[] }> {

@@ -3,21 +3,12 @@
  * the replica; once the primary is back, writes succeed again without restarting the API.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, startPostgres, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { waitFor } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  pg = await startPostgres({ replica: true });
-  api = await startApi(serverEnv(pg));
-});
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+const { pg, api, close } = await startApiStack({ postgres: { replica: true } });
+after(close);
 
 it('answers writes 503 with Retry-After and serves reads from the replica while the primary is down', async () => {
   const item = (await call(api.url, 'POST', '/items', { body: { name: 'survives' } })).body;

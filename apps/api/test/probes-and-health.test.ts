@@ -5,22 +5,12 @@
  * when Redis is back. /openapi.json is generated from the route schemas.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { waitFor } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
-let api: RunningApi;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  api = await startApi(serverEnv(pg, redis));
-});
-after(async () => {
-  await api?.close();
-  await Promise.all([redis?.close(), pg?.close()]);
-});
+const { redis, api, close } = await startApiStack({ redis: true });
+after(close);
 
 it('reports healthy with every dependency up', async () => {
   assert.deepEqual((await call(api.url, 'GET', '/livez')).body, { status: 'alive' });

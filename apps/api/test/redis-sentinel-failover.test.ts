@@ -9,33 +9,28 @@
  * run (CI once lost a whole run to this file hanging for 10 minutes; docs/redis.md).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { after, before, it } from 'node:test';
+import { after, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis } from '@lumen/testkit';
+import { type RedisCluster, type RedisNode, startRedis, waitFor } from '@lumen/testkit';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createRedisStore } from '../src/kv/redis.ts';
 import type { KeyValueStore } from '../src/kv/store.ts';
-import { call, type Reply, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { call, type Reply, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
-/** A second Redis + Sentinels for the store-level tests, so they do not depend on the API test's failover. */
-let spare: RedisCluster;
-let api: RunningApi;
-const frozen = new Set<number>();
-
-before(async () => {
-  [pg, redis, spare] = await Promise.all([startPostgres(), startRedis({ sentinels: 3 }), startRedis({ sentinels: 3 })]);
-  api = await startApi(serverEnv(pg, redis));
-});
+/** The second Redis + Sentinels is for the store-level tests, so they do not depend on the API test's failover. */
+const [{ redis, api, close }, spare] = await Promise.all([
+  startApiStack({ redis: { sentinels: 3 } }),
+  startRedis({ sentinels: 3 }),
+]);
+const frozen = new Set<RedisNode>();
 after(async () => {
-  for (const pid of frozen) thaw(pid);
-  await bounded(api?.close() ?? Promise.resolve(), 15_000, 'closing the API').catch((error) => {
+  for (const node of frozen) thaw(node);
+  await bounded(api.close(), 15_000, 'closing the API').catch((error) => {
     console.error(error);
   });
-  await Promise.all([redis?.close(), spare?.close(), pg?.close()]);
+  // The API is closed (or given up on) already; this closes the servers.
+  await Promise.all([close(), spare.close()]);
 });
 
 it('serves /hello again within failover time + 1 s after the master is killed', async (t) => {
@@ -75,7 +70,7 @@ it('serves /hello again within failover time + 1 s after the master is killed', 
     const newMaster = await bounded(redis.waitForFailover(oldMaster.port, 20_000), 25_000, 'Sentinel failover');
     const failedOverAt = Date.now();
     assert.notEqual(newMaster.port, oldMaster.port);
-    while (firstOkAt === undefined && Date.now() - failedOverAt < 10_000) await sleep(20);
+    await waitFor('/hello to answer 200 again', async () => firstOkAt !== undefined, 10_000, 20).catch(() => undefined);
     polling = false;
     await bounded(poller, 10_000, 'the /hello poller');
 
@@ -110,11 +105,14 @@ it('a store closed while it connects leaves no subscription behind on the Sentin
     await bounded(store.close(), 5000, `closing a store ${delay} ms after creating it`);
   }
   let left = Number.POSITIVE_INFINITY;
-  const deadline = Date.now() + 5000;
-  while (left > 0 && Date.now() < deadline) {
-    left = await subscribersOn(spare);
-    if (left > 0) await sleep(100);
-  }
+  await waitFor(
+    'the Sentinel subscriptions of closed stores to end',
+    async () => {
+      left = await subscribersOn(spare);
+      return left === 0;
+    },
+    5000,
+  ).catch(() => undefined);
   assert.equal(left, 0, `${left} Sentinel subscriptions of closed stores are still open`);
 });
 
@@ -122,31 +120,32 @@ it('every store call settles within its timeout while the master and a Sentinel 
   const timeoutMs = 1000;
   const store = sentinelStore(spare, timeoutMs);
   try {
-    await until('the store to reach the master', async () => (await store.incr('warm')) > 0, 10_000);
+    await waitFor('the store to reach the master', async () => (await store.incr('warm')) > 0, 10_000, 50);
 
     // Frozen, not killed: connections stay open and nothing answers, so only client-side timers help.
     const oldMaster = await bounded(spare.currentMaster(), 10_000, 'asking Sentinel for the master');
-    const sentinelPid = pidOf(spare.sentinels[0]?.port ?? 0);
-    const masterPid = pidOf(oldMaster.port);
+    const sentinel = spare.sentinels[0] as RedisNode;
+    const master = dataNodeOn(spare, oldMaster.port);
     const load = startLoad(store, 8);
     await sleep(300);
-    freeze(sentinelPid);
-    freeze(masterPid);
+    freeze(sentinel);
+    freeze(master);
     const frozenAt = Date.now();
 
     await bounded(spare.waitForFailover(oldMaster.port, 40_000), 45_000, 'Sentinel failover');
     const failedOverAt = Date.now();
-    const recovered = await until(
+    const recovered = await waitFor(
       'the store to work on the new master',
       async () => load.lastOkAt > failedOverAt,
       15_000,
+      50,
     ).then(
       () => true,
       () => false,
     );
     const calls = await bounded(load.stop(), 5000, 'the store calls in flight');
-    thaw(masterPid);
-    thaw(sentinelPid);
+    thaw(master);
+    thaw(sentinel);
 
     const slowest = calls.reduce((max, c) => Math.max(max, c.ms), 0);
     const failures = calls.filter((c) => c.error !== undefined);
@@ -244,16 +243,6 @@ async function subscribersOn(cluster: RedisCluster): Promise<number> {
   return total;
 }
 
-/** Polls `check` until it is true; rejects naming `what` after `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
 /** `promise`, or a rejection naming `what` once `ms` have passed. */
 function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -263,31 +252,19 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }
 
-/** PID of the redis-server listening on `port` (Redis titles its process `redis-server 127.0.0.1:<port>`). */
-function pidOf(port: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (command.includes('redis-server') && new RegExp(`127\\.0\\.0\\.1:${port}(?!\\d)`).test(command))
-        return Number(entry);
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  throw new Error(`no redis-server process listens on port ${port}`);
+/** The data node of `cluster` listening on `port` (the master now may be the replica at start). */
+function dataNodeOn(cluster: RedisCluster, port: number): RedisNode {
+  const node = [cluster.master, cluster.replica].find((n) => n?.port === port);
+  if (node === undefined) throw new Error(`no data node of the cluster listens on port ${port}`);
+  return node;
 }
 
-function freeze(pid: number): void {
-  process.kill(pid, 'SIGSTOP');
-  frozen.add(pid);
+function freeze(node: RedisNode): void {
+  node.freeze();
+  frozen.add(node);
 }
 
-function thaw(pid: number): void {
-  frozen.delete(pid);
-  try {
-    process.kill(pid, 'SIGCONT');
-  } catch {
-    // already gone
-  }
+function thaw(node: RedisNode): void {
+  frozen.delete(node);
+  node.thaw();
 }

@@ -3,21 +3,15 @@
  * a write at once) and /health reports degraded with the lag.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, startPostgres, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { waitFor } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  pg = await startPostgres({ replica: true, settings: { recovery_min_apply_delay: '3s' } });
-  api = await startApi({ ...serverEnv(pg), PG_REPLICA_MAX_LAG_MS: '500' });
+const { pg, api, close } = await startApiStack({
+  postgres: { replica: true, settings: { recovery_min_apply_delay: '3s' } },
+  env: { PG_REPLICA_MAX_LAG_MS: '500' },
 });
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+after(close);
 
 it('routes reads to the primary and reports degraded while the replica is behind the bound', async () => {
   const created = await call(api.url, 'POST', '/items', { body: { name: 'behind' } });

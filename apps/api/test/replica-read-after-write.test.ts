@@ -4,24 +4,16 @@
  * after a write really misses on the replica — the fallback is exercised, not hoped for.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, startPostgres } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  // Only the replica applies it (it is a recovery setting); 1 s is well within the 5 s lag bound.
-  pg = await startPostgres({ replica: true, settings: { recovery_min_apply_delay: '1s' } });
-  api = await startApi(serverEnv(pg));
-  await pg.replica?.caughtUp();
-  await api.deps.reads.probe();
+// Only the replica applies it (it is a recovery setting); 1 s is well within the 5 s lag bound.
+const { pg, api, close } = await startApiStack({
+  postgres: { replica: true, settings: { recovery_min_apply_delay: '1s' } },
 });
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+after(close);
+await pg.replica?.caughtUp();
+await api.deps.reads.probe();
 
 it('reads an item right after creating it, 100 times in a row, while the replica has not replayed it', async () => {
   assert.equal(api.deps.reads.state.usable, true, 'reads prefer the replica');

@@ -3,21 +3,12 @@
  * when the replica is back, reads return to it and /health is healthy again — no restart of the API.
  */
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type PgCluster, startPostgres, waitFor } from '@lumen/testkit';
-import { call, type RunningApi, serverEnv, startApi } from './support/api.ts';
+import { after, it } from 'node:test';
+import { waitFor } from '@lumen/testkit';
+import { call, startApiStack } from './support/api.ts';
 
-let pg: PgCluster;
-let api: RunningApi;
-
-before(async () => {
-  pg = await startPostgres({ replica: true });
-  api = await startApi(serverEnv(pg));
-});
-after(async () => {
-  await api?.close();
-  await pg?.close();
-});
+const { pg, api, close } = await startApiStack({ postgres: { replica: true } });
+after(close);
 
 it('serves reads from the primary while the replica is down, and reports degraded', async () => {
   const ids: number[] = [];

@@ -7,20 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor, withClient } from '@lumen/testkit';
+import { after, it } from 'node:test';
+import { startDatastores, waitFor, withClient } from '@lumen/testkit';
 import { type EntryProcess, spawnEntry } from './support/entry.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
+const { pg, redis, close } = await startDatastores({ redis: true });
 let entry: EntryProcess | undefined;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 after(async () => {
   if (entry && entry.child.exitCode === null) entry.child.kill('SIGKILL');
-  await Promise.all([redis?.close(), pg?.close()]);
+  await close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,23 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
+import { after, it } from 'node:test';
+import { startDatastores, waitFor } from '@lumen/testkit';
 import { type EntryProcess, spawnEntry } from './support/entry.ts';
 
-let pg: PgCluster;
-let redis: RedisCluster;
+const { pg, redis, close } = await startDatastores({ redis: true });
 const running: EntryProcess[] = [];
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
 after(async () => {
   for (const p of running) {
     if (p.child.exitCode === null) p.child.kill('SIGTERM');
     await p.exited;
   }
-  await Promise.all([pg?.close(), redis?.close()]);
+  await close();
 });
 
 function start(extra: Record<string, string>): EntryProcess {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { type PgCluster, type RedisCluster, startPostgres, startRedis, waitFor } from '@lumen/testkit';
+import { startDatastores, waitFor } from '@lumen/testkit';
 
 interface OtlpSpan {
   traceId: string;
@@ -30,8 +30,7 @@ interface OtlpSpan {
 const SERVER = 2;
 const ERROR = 2;
 
-let pg: PgCluster;
-let redis: RedisCluster;
+const { pg, redis, close } = await startDatastores({ redis: true });
 let receiver: Server;
 let api: ChildProcess | undefined;
 const spans: OtlpSpan[] = [];
@@ -40,7 +39,6 @@ const logs: Record<string, unknown>[] = [];
 let base = '';
 
 before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   receiver = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk) => {
@@ -115,7 +113,7 @@ after(async () => {
     await exited;
   }
   await new Promise((resolve) => receiver?.close(resolve));
-  await Promise.all([pg?.close(), redis?.close()]);
+  await close();
 });
 
 function traceparent(): { header: string; traceId: string; parentId: string } {

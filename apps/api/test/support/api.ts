@@ -3,7 +3,14 @@
  * listening on a free loopback port, plus a small HTTP client. Real HTTP, so content types, status codes and
  * headers are what a client sees.
  */
-import type { PgCluster, RedisCluster } from '@lumen/testkit';
+import {
+  type Datastores,
+  type PgCluster,
+  type RedisCluster,
+  type RedisOf,
+  type StartDatastoresOptions,
+  startDatastores,
+} from '@lumen/testkit';
 import pino from 'pino';
 import { type App, buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -60,6 +67,47 @@ export async function startApi(env: Record<string, string | undefined>): Promise
       closed = true;
       await app.close();
       await deps.close();
+    },
+  };
+}
+
+/** What {@link startApiStack} starts: PostgreSQL and Redis as for `startDatastores`, and the API's own variables. */
+export interface ApiStackOptions extends StartDatastoresOptions {
+  /** Added to (or overriding) the {@link serverEnv} of the servers, e.g. `{ PG_REPLICA_MAX_LAG_MS: '500' }`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** The servers and the API on them; `close()` closes the API first, then the servers. */
+export interface ApiStack<R extends RedisCluster | undefined> extends Datastores<R> {
+  readonly api: RunningApi;
+}
+
+/**
+ * PostgreSQL (and Redis, when asked) from the harness and the API on them, for one test file:
+ *
+ * ```ts
+ * const { pg, redis, api, close } = await startApiStack({ redis: true });
+ * after(close);
+ * ```
+ */
+export async function startApiStack<const O extends ApiStackOptions = Record<never, never>>(
+  options?: O,
+): Promise<ApiStack<RedisOf<O>>> {
+  const datastores = await startDatastores(options);
+  let api: RunningApi;
+  try {
+    api = await startApi({ ...serverEnv(datastores.pg, datastores.redis), ...options?.env });
+  } catch (error) {
+    await datastores.close();
+    throw error;
+  }
+  return {
+    pg: datastores.pg,
+    redis: datastores.redis,
+    api,
+    async close() {
+      await api.close();
+      await datastores.close();
     },
   };
 }
