@@ -3,7 +3,7 @@
  * references to images and charts in the airgap registry. Every image a component asks for is
  * recorded, so the renderer knows exactly which inventory images each component pulls.
  */
-import { chartRef, type Inventory, imageRef } from '@lumen/inventory';
+import { chartRef, type Inventory, imageRef, parseReference } from '@lumen/inventory';
 
 /** Where Argo CD fetches a chart: the airgap registry's OCI chart repository. */
 export interface ChartSource {
@@ -75,14 +75,8 @@ export function createContext(inv: Inventory, cosignPublicKey: string | undefine
     image,
     imageParts(name) {
       const ref = image(name);
-      const at = ref.indexOf('@');
-      const digest = ref.slice(at + 1);
-      const named = ref.slice(0, at);
-      const slash = named.indexOf('/');
-      const colon = named.lastIndexOf(':');
-      const registry = named.slice(0, slash);
-      const repository = named.slice(slash + 1, colon);
-      const tag = named.slice(colon + 1);
+      // imageRef writes every part: `<site registry>/<airgap path>:<tag>@<digest>`.
+      const { host: registry = '', path: repository, tag = '', digest = '' } = parseReference(ref);
       return {
         ref,
         registry,

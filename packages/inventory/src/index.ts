@@ -2,6 +2,8 @@
  * @lumen/inventory — the single source of truth: every image, chart and file of the platform with
  * its upstream source, version and pinned digest, plus the site settings. See docs/inventory.md.
  */
+
+export { DIGEST_PATTERN, formatReference, looksLikeHost, TAG_PATTERN } from '@lumen/oci';
 export { INVENTORY_EXIT_CODE, InventoryError, InventoryErrorCode, type InventoryErrorCodeValue } from './errors.ts';
 export {
   type Chart,
@@ -17,14 +19,6 @@ export {
   unlockedEntries,
 } from './load.ts';
 export {
-  DIGEST_PATTERN,
-  formatReference,
-  type ImageReference,
-  looksLikeHost,
-  parseReference,
-  TAG_PATTERN,
-} from './reference.ts';
-export {
   type ChartRepository,
   type ChartSource,
   chartDigest,
@@ -35,8 +29,10 @@ export {
   findFile,
   findImage,
   findImageByReference,
+  type ImageReference,
   imageRef,
   mirrorHosts,
+  parseReference,
   resolveAirgapPath,
   type UpstreamRefOptions,
   upstreamRef,

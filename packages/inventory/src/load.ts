@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseReferenceParts } from '@lumen/oci';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
-import { parseReference } from './reference.ts';
 import {
   type ChartSpec,
   chartsFileSchema,
@@ -142,7 +142,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
   });
 
   const resolved: Image[] = imageSpecs.map((spec) => {
-    const upstream = spec.source ? parseReference(spec.source) : undefined;
+    const upstream = spec.source ? parseReferenceParts(spec.source) : undefined;
     const airgapPath = upstream ? upstream.path : (spec.repository ?? '');
     const locked = lockValue.images[spec.name];
     return {

@@ -5,10 +5,30 @@
  */
 
 import { join } from 'node:path';
+import { OciError, parseReferenceParts, type ReferenceParts } from '@lumen/oci';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import type { Chart, Image, Inventory, InventoryFile } from './load.ts';
 import { displayPath, INVENTORY_FILES, notLockedReason } from './load.ts';
-import { type ImageReference, parseReference } from './reference.ts';
+
+/** A parsed image reference, as written. `host`, `tag` and `digest` are undefined when absent. */
+export type ImageReference = ReferenceParts;
+
+/**
+ * Parses `[host[:port]/]path[:tag][@digest]` with @lumen/oci's parser (the distribution-spec
+ * grammar). Adds no defaults (no implicit `docker.io` or `latest`): callers that need a fully
+ * qualified reference check `host` themselves.
+ *
+ * @throws {InventoryError} `INVENTORY_BAD_REFERENCE` when the text is not a reference.
+ * @example parseReference('192.168.2.2:5000/lumen-api') // { host: '192.168.2.2:5000', path: 'lumen-api', tag: undefined, digest: undefined }
+ */
+export function parseReference(text: string): ImageReference {
+  try {
+    return parseReferenceParts(text);
+  } catch (err) {
+    if (err instanceof OciError) throw new InventoryError(InventoryErrorCode.badReference, err.message, { cause: err });
+    throw err;
+  }
+}
 
 /**
  * The image called `name`.

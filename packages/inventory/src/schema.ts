@@ -3,8 +3,8 @@
  * types and docs/inventory.md. Every object is strict — an unknown field is an error, because
  * a misspelt `platfroms:` silently ignored is exactly how versions drift.
  */
+import { DIGEST_PATTERN, parseReferenceParts, TAG_PATTERN } from '@lumen/oci';
 import { z } from 'zod';
-import { DIGEST_PATTERN, parseReference, TAG_PATTERN } from './reference.ts';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -29,7 +29,7 @@ export const tagSchema = z
 /** An upstream repository without tag or digest, with an explicit registry host (`docker.io/library/redis`). */
 const upstreamSourceSchema = z.string().superRefine((text, ctx) => {
   try {
-    const ref = parseReference(text);
+    const ref = parseReferenceParts(text);
     if (!ref.host)
       ctx.addIssue({ code: 'custom', message: `must start with the registry host (e.g. docker.io/${text})` });
     if (ref.tag || ref.digest)
@@ -78,7 +78,7 @@ export const imageSchema = z
         ctx.addIssue({ code: 'custom', path: ['repository'], message: 'required for a build image' });
       } else {
         try {
-          const ref = parseReference(img.repository);
+          const ref = parseReferenceParts(img.repository);
           if (ref.host || ref.tag || ref.digest) throw new Error('must be a bare path');
         } catch {
           ctx.addIssue({
@@ -119,7 +119,7 @@ export const chartSchema = z
   .superRefine((chart, ctx) => {
     if (chart.repo.startsWith('oci://')) {
       try {
-        const ref = parseReference(chart.repo.slice('oci://'.length));
+        const ref = parseReferenceParts(chart.repo.slice('oci://'.length));
         if (!ref.host || ref.tag || ref.digest) throw new Error('bad');
       } catch {
         ctx.addIssue({ code: 'custom', path: ['repo'], message: 'must be oci://host[:port]/path' });

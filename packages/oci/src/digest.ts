@@ -2,8 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { OciError, OciErrorCode, OciExitCode, type OciExitCodeValue } from './errors.ts';
 
-/** The only algorithm lumen writes; every registry and runtime supports it. */
-const digestPattern = /^sha256:[a-f0-9]{64}$/;
+/** A sha256 digest: the only algorithm lumen writes, and the one every registry and runtime supports. */
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** `sha256:<hex>` of `data`. */
 export function digestOf(data: Uint8Array | string): string {
@@ -12,7 +12,7 @@ export function digestOf(data: Uint8Array | string): string {
 
 /** True for a well-formed `sha256:<64 lowercase hex>`. */
 export function isDigest(value: string): boolean {
-  return digestPattern.test(value);
+  return DIGEST_PATTERN.test(value);
 }
 
 /** Throws OCI_DIGEST_INVALID unless `value` is a sha256 digest; returns its hex part. */

@@ -1,6 +1,6 @@
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
-export { DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';
+export { DIGEST_PATTERN, DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';
 export type { OciErrorCodeValue, OciExitCodeValue } from './errors.ts';
 export { causeOf, OciError, OciErrorCode, OciExitCode } from './errors.ts';
 export { Layout, refNameAnnotation } from './layout.ts';
@@ -17,8 +17,17 @@ export {
   referencedDescriptors,
   selectPlatforms,
 } from './manifest.ts';
-export type { Reference } from './reference.ts';
-export { apiHost, dockerHub, formatReference, manifestReference, parseReference } from './reference.ts';
+export type { Reference, ReferenceParts } from './reference.ts';
+export {
+  apiHost,
+  dockerHub,
+  formatReference,
+  looksLikeHost,
+  manifestReference,
+  parseReference,
+  parseReferenceParts,
+  TAG_PATTERN,
+} from './reference.ts';
 export type { FetchedManifest, RegistryOptions } from './registry.ts';
 export { Registry } from './registry.ts';
 export type { RetryOptions, RetryPolicy } from './retry.ts';

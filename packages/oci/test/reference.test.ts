@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatReference, type ImageIndex, OciErrorCode, parseReference, selectPlatforms } from '../src/index.ts';
+import {
+  formatReference,
+  type ImageIndex,
+  OciErrorCode,
+  parseReference,
+  parseReferenceParts,
+  selectPlatforms,
+} from '../src/index.ts';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 
@@ -57,6 +64,26 @@ describe('parseReference', () => {
         },
       );
     }
+  });
+});
+
+describe('parseReferenceParts', () => {
+  it('reads a reference as written, implying no registry and no library/', () => {
+    assert.deepEqual(parseReferenceParts('redis:8'), { host: undefined, path: 'redis', tag: '8', digest: undefined });
+    assert.deepEqual(parseReferenceParts(`[::1]:5000/a/b@${digest}`), {
+      host: '[::1]:5000',
+      path: 'a/b',
+      tag: undefined,
+      digest,
+    });
+    assert.equal(formatReference(parseReferenceParts('lumen/lumen-api:1.0')), 'lumen/lumen-api:1.0');
+  });
+
+  it('refuses registry hosts outside the grammar, and untrimmed text', () => {
+    for (const bad of ['-ghcr.io/x', 'ghcr..io/x', 'ghcr.io-/x', 'ghcr.io:port/x', ' ghcr.io/x']) {
+      assert.throws(() => parseReferenceParts(bad), { code: OciErrorCode.referenceInvalid, exitCode: 2 }, bad);
+    }
+    assert.deepEqual(parseReference(' ghcr.io/x '), { registry: 'ghcr.io', repository: 'x' }, 'parseReference trims');
   });
 });
 
