@@ -1,3 +1,4 @@
+export { type AtomicWriteOptions, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
 export { DIGEST_PATTERN, DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';

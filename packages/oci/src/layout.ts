@@ -1,8 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { writeFileAtomic } from './atomic-write.ts';
 import { DigestCheck, digestHex, digestOf } from './digest.ts';
 import { OciError, OciErrorCode } from './errors.ts';
 import { type Descriptor, type ImageIndex, MediaType } from './manifest.ts';
@@ -204,22 +205,14 @@ export class Layout {
     await this.writeIndex(index);
   }
 
-  /** Writes a file in the layout atomically (temp file + fsync + rename). */
+  /**
+   * Writes a file in the layout atomically and durably (see `writeFileAtomic`), its temporary file
+   * in the layout's temporary folder so that `open` clears what an interrupted write left.
+   */
   async atomicWrite(path: string, data: Uint8Array): Promise<void> {
-    const tmp = join(this.dir, tmpDir, `w.${process.pid}.${Math.random().toString(36).slice(2)}`);
     await ioStep(`write ${path}`, async () => {
       await mkdir(join(this.dir, tmpDir), { recursive: true });
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-    }).catch(async (err) => {
-      await rm(tmp, { force: true });
-      throw err;
+      await writeFileAtomic(path, data, { tmpDir: join(this.dir, tmpDir) });
     });
   }
 }
