@@ -48,4 +48,11 @@ export type {
   Site,
   SiteNode,
 } from './schema.ts';
-export { type LockUpdate, type LockUpdates, releaseBuildImage, type UpdateLockOptions, updateLock } from './write.ts';
+export {
+  type ImageLockUpdate,
+  type LockUpdate,
+  type LockUpdates,
+  releaseBuildImage,
+  type UpdateLockOptions,
+  updateLock,
+} from './write.ts';

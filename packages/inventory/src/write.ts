@@ -1,12 +1,13 @@
 /**
- * Writes to the inventory: the lock (for `lumen inventory lock`) and a build image's release
+ * Every write to the inventory: the lock (for `lumen inventory lock`) and a build image's release
  * (for `lumen release bump`). Edits go through the YAML document model so that the comments
- * recording where each digest came from survive, and every file is replaced atomically
- * (temp file + rename) so an interrupted write never leaves half a lock behind.
+ * recording where each digest came from survive, and every file is replaced atomically and durably
+ * (`writeFileAtomicSync`: temp file, fsync, rename, fsync of the directory) so that neither an
+ * interrupted write nor a power loss leaves half a lock behind.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '@lumen/oci';
 import { type Document, isMap, parseDocument } from 'yaml';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, type Inventory, loadInventory } from './load.ts';
@@ -22,9 +23,15 @@ export interface LockUpdate {
   comment?: string;
 }
 
+/** A digest to record for an image: a {@link LockUpdate}, plus the upstream index digest when `digest` is of the filtered index. */
+export interface ImageLockUpdate extends LockUpdate {
+  /** `sha256:<64 hex>` of the upstream index, when `digest` is that index filtered to the inventory's platforms. */
+  upstreamDigest?: string;
+}
+
 /** Entries to write into `lock.yaml`, by section and name. */
 export interface LockUpdates {
-  images?: Record<string, LockUpdate>;
+  images?: Record<string, ImageLockUpdate>;
   charts?: Record<string, LockUpdate>;
   files?: Record<string, LockUpdate>;
 }
@@ -36,9 +43,11 @@ export interface UpdateLockOptions {
 }
 
 /**
- * Records digests in `lock.yaml`, keeping every other entry and every comment. Names must exist in
- * the inventory and versions must be the inventory's current ones (a digest for another version
- * would be ignored on load, so writing it is refused). The result is re-validated by loading it.
+ * Records digests in `lock.yaml`, keeping every other entry and every comment; an entry recorded
+ * again keeps its place, its style and the comment above it, and gets exactly the fields of the
+ * update (a stale `upstreamDigest` goes). New entries are appended in the order given. Names must
+ * exist in the inventory and versions must be the inventory's current ones (a digest for another
+ * version would be ignored on load, so writing it is refused). The result is re-validated by loading it.
  *
  * @param dir inventory directory; default the repository's `inventory/`.
  * @returns the inventory as loaded after the write.
@@ -52,9 +61,7 @@ export function updateLock(
   const root = resolve(dir);
   const current = loadInventory(root, { ignoreStaleLock: options.prune === true });
   const lockPath = join(root, INVENTORY_FILES.lock);
-  const doc = existsSync(lockPath)
-    ? parseDocument(readFileSync(lockPath, 'utf8'))
-    : parseDocument('lockVersion: 1\nimages: {}\ncharts: {}\nfiles: {}\n');
+  const doc = readLock(lockPath);
 
   const known = {
     images: new Map(current.images.map((i) => [i.name, i.tag])),
@@ -79,23 +86,26 @@ export function updateLock(
           InventoryErrorCode.invalid,
           `cannot lock ${section}.${name} for ${update.version}: the inventory says ${wanted}`,
         );
-      if (!DIGEST_PATTERN.test(update.digest))
-        throw new InventoryError(
-          InventoryErrorCode.invalid,
-          `cannot lock ${section}.${name}: '${update.digest}' is not sha256:<64 hex>`,
-        );
-      setEntry(doc, section, name, section === 'images' ? 'tag' : 'version', update);
+      const upstreamDigest = section === 'images' ? (update as ImageLockUpdate).upstreamDigest : undefined;
+      for (const digest of upstreamDigest === undefined ? [update.digest] : [update.digest, upstreamDigest]) {
+        if (!DIGEST_PATTERN.test(digest))
+          throw new InventoryError(
+            InventoryErrorCode.invalid,
+            `cannot lock ${section}.${name}: '${digest}' is not sha256:<64 hex>`,
+          );
+      }
+      setEntry(doc, section, name, section === 'images' ? 'tag' : 'version', { ...update, upstreamDigest });
     }
     if (options.prune) {
       const map = doc.get(section, true);
       if (isMap(map))
         for (const item of [...map.items]) {
-          const key = String((item.key as { value?: unknown })?.value ?? item.key);
+          const key = keyOf(item);
           if (!known[section].has(key)) map.delete(key);
         }
     }
   }
-  writeAtomic(lockPath, doc.toString({ lineWidth: 0 }));
+  writeFileAtomicSync(lockPath, doc.toString({ lineWidth: 0 }));
   return loadInventory(root);
 }
 
@@ -127,48 +137,61 @@ export function releaseBuildImage(name: string, release: LockUpdate, dir: string
   const index = inv.images.indexOf(img);
   imagesDoc.setIn(['images', index, 'tag'], release.version);
   const lockPath = join(root, INVENTORY_FILES.lock);
-  const lockDoc = existsSync(lockPath)
-    ? parseDocument(readFileSync(lockPath, 'utf8'))
-    : parseDocument('lockVersion: 1\nimages: {}\ncharts: {}\nfiles: {}\n');
+  const lockDoc = readLock(lockPath);
   setEntry(lockDoc, 'images', name, 'tag', release);
   // Lock first: if the second write fails, the old tag in images.yaml simply reads as unlocked
   // (the lock entry's tag differs), never as the old tag pinned to the new digest.
-  writeAtomic(lockPath, lockDoc.toString({ lineWidth: 0 }));
-  writeAtomic(imagesPath, imagesDoc.toString({ lineWidth: 0 }));
+  writeFileAtomicSync(lockPath, lockDoc.toString({ lineWidth: 0 }));
+  writeFileAtomicSync(imagesPath, imagesDoc.toString({ lineWidth: 0 }));
   return loadInventory(root);
 }
 
+/** What a lock.yaml that does not exist yet starts as: it says what its digests are. */
+const newLock = `# Pinned digests, written by 'lumen inventory lock' (images: the index digest lumen carries,
+# i.e. the upstream index filtered to the inventory's platforms, with upstreamDigest next to it;
+# charts: SHA-256 of the chart archive; files: SHA-256 of the bytes).
+lockVersion: 1
+`;
+
+function readLock(path: string): Document {
+  if (existsSync(path)) return parseDocument(readFileSync(path, 'utf8'));
+  const doc = parseDocument(newLock);
+  // Block maps: entries written into a parsed `images: {}` would all stay on one flow-style line.
+  for (const section of ['images', 'charts', 'files'] as const) doc.set(section, doc.createNode({}));
+  return doc;
+}
+
+/** Sets one entry's fields to exactly those of `update`, keeping the entry's node (its place, style and comments). */
 function setEntry(
   doc: Document,
   section: 'images' | 'charts' | 'files',
   name: string,
   versionKey: 'tag' | 'version',
-  update: LockUpdate,
+  update: ImageLockUpdate,
 ): void {
   if (!isMap(doc.get(section, true))) doc.set(section, doc.createNode({}));
   const map = doc.get(section, true);
   if (!isMap(map)) return;
+  const fields: Record<string, string> = { [versionKey]: update.version, digest: update.digest };
+  if (update.upstreamDigest !== undefined) fields.upstreamDigest = update.upstreamDigest;
   const existing = map.get(name, true);
   if (isMap(existing)) {
-    existing.set(versionKey, update.version);
-    existing.set('digest', update.digest);
+    for (const item of [...existing.items]) {
+      const key = keyOf(item);
+      if (!(key in fields)) existing.delete(key);
+    }
+    for (const [key, value] of Object.entries(fields)) existing.set(key, value);
   } else {
-    map.set(name, doc.createNode({ [versionKey]: update.version, digest: update.digest }));
+    map.set(name, doc.createNode(fields));
   }
   if (update.comment) {
-    const pair = map.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === name);
+    const pair = map.items.find((p) => keyOf(p) === name);
     const key = pair?.key as { commentBefore?: string | null } | undefined;
     if (key && typeof key === 'object') key.commentBefore = ` ${update.comment.replaceAll('\n', ' ')}`;
   }
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+/** The name of a map entry, whatever node holds it. */
+function keyOf(pair: { key: unknown }): string {
+  return String((pair.key as { value?: unknown })?.value ?? pair.key);
 }

@@ -4,7 +4,8 @@
  * leave a lock that loads.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { imageRef, loadInventory, releaseBuildImage, updateLock } from '../src/index.ts';
 import { copyInventory, expectCoded, type InventoryCopy } from './inventory-fixture.ts';
@@ -52,6 +53,43 @@ describe('updateLock', () => {
       readdirSync(inv.dir).filter((f) => f.endsWith('.tmp')),
       [],
       'no temp file is left behind',
+    );
+  });
+
+  test("records an image's upstreamDigest next to its filtered digest, and drops it once the index is not filtered", () => {
+    const before = inv.read('lock.yaml');
+    updateLock({ images: { traefik: { version: 'v3.7.9', digest: D1, upstreamDigest: D2 } } }, inv.dir);
+    const entry = (text: string) => /\n {2}traefik:\n((?: {4}.*\n)+)/.exec(text)?.[1];
+    assert.equal(entry(inv.read('lock.yaml')), `    tag: v3.7.9\n    digest: ${D1}\n    upstreamDigest: ${D2}\n`);
+    const after = updateLock({ images: { traefik: { version: 'v3.7.9', digest: D2 } } }, inv.dir);
+    assert.equal(entry(inv.read('lock.yaml')), `    tag: v3.7.9\n    digest: ${D2}\n`);
+    assert.equal(after.images.find((i) => i.name === 'traefik')?.upstreamDigest, undefined);
+    assert.equal(
+      inv.read('lock.yaml'),
+      before.replace(/( {2}traefik:\n {4}tag: v3\.7\.9\n {4}digest: )\S+/, `$1${D2}`),
+    );
+    expectCoded(
+      () => updateLock({ images: { traefik: { version: 'v3.7.9', digest: D1, upstreamDigest: 'sha256:1' } } }, inv.dir),
+      'INVENTORY_INVALID',
+    );
+  });
+
+  test('a lock that does not exist yet starts with what its digests are, in block style', () => {
+    rmSync(join(inv.dir, 'lock.yaml'));
+    updateLock({ images: { traefik: { version: 'v3.7.9', digest: D1 } } }, inv.dir);
+    assert.equal(
+      inv.read('lock.yaml'),
+      `# Pinned digests, written by 'lumen inventory lock' (images: the index digest lumen carries,
+# i.e. the upstream index filtered to the inventory's platforms, with upstreamDigest next to it;
+# charts: SHA-256 of the chart archive; files: SHA-256 of the bytes).
+lockVersion: 1
+images:
+  traefik:
+    tag: v3.7.9
+    digest: ${D1}
+charts: {}
+files: {}
+`,
     );
   });
 
