@@ -5,6 +5,7 @@ import {
   isIndexType,
   OciError,
   OciErrorCode,
+  OciExitCode,
   parseManifest,
   type Registry,
 } from '@lumen/oci';
@@ -53,7 +54,7 @@ export async function resolveImage(
         throw new OciError(
           OciErrorCode.platformMissing,
           `${registry.host}/${repo}:${ref} is a single-platform image (${have}), the inventory asks for ${platforms.join(', ')}`,
-          3,
+          OciExitCode.remote,
         );
       }
     }

@@ -1,6 +1,7 @@
 /**
  * @lumen/supply — what crosses the gap: bundles (create, verify, push), cosign-compatible
- * signatures, the inventory lock and the K3s mirror config. The CLI table is in `./cli.ts`.
+ * signatures, the inventory lock and the K3s mirror config. The `lumen` commands over it are in
+ * packages/cli/src/commands/supply/.
  */
 export type { BundleChart, BundleFile, BundleImage, BundleManifest } from './bundle.ts';
 export { bundleManifestFile, readBundle } from './bundle.ts';
@@ -18,7 +19,7 @@ export type { LockChange, LockOptions } from './lock.ts';
 export { lockInventory } from './lock.ts';
 export type { RegistriesYaml } from './mirror-config.ts';
 export { mirrorConfig, mirrorConfigYaml } from './mirror-config.ts';
-export { Progress } from './progress.ts';
+export { formatBytes, Progress } from './progress.ts';
 export type { RegistryAccess } from './registries.ts';
 export { registryPool } from './registries.ts';
 export type { SignResult, VerifyResult } from './signature.ts';

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { commands } from '../../src/cli.ts';
+import { commands } from '../../../cli/src/commands/supply/index.ts';
 
 const bin = fileURLToPath(new URL('../../../cli/bin/lumen.js', import.meta.url));
 

@@ -1,0 +1,60 @@
+/**
+ * Flags of the supply commands: `node:util` parseArgs in strict mode, with its errors turned into
+ * one-line usage errors (exit 2) that name the command; the flags several commands share and what
+ * `--inventory` and `--json` do; the exit codes every usage text ends with.
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DEFAULT_INVENTORY_DIR, type Inventory, loadInventory } from '@lumen/inventory';
+import { SupplyError, SupplyErrorCode } from '@lumen/supply';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const exitCodes = `Exit codes: 0 ok, 1 a proof failed (digest, signature, lock mismatch), 2 bad usage or input,
+3 registry or download failure, 4 local I/O failure.`;
+
+export const inventoryFlag = { inventory: { type: 'string' } } as const;
+export const jsonFlag = { json: { type: 'boolean', default: false } } as const;
+export const plainHttpRegistryFlag = { 'plain-http-registry': { type: 'string', multiple: true } } as const;
+export const credentialFlags = { username: { type: 'string' }, 'password-env': { type: 'string' } } as const;
+/** Flags of the commands that read from the inventory's upstream registries (inventory lock, bundle create). */
+export const upstreamFlags = {
+  ...inventoryFlag,
+  ...jsonFlag,
+  ...plainHttpRegistryFlag,
+  concurrency: { type: 'string' },
+} as const;
+
+export function parseFlags<O extends Options>(command: string, args: string[], options: O, positionals = true) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (err) {
+    throw new SupplyError(
+      SupplyErrorCode.usage,
+      `${command}: ${(err as Error).message} (see 'lumen ${command} --help')`,
+    );
+  }
+}
+
+/** A positive integer flag value, or the default. */
+export function intFlag(command: string, name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new SupplyError(SupplyErrorCode.usage, `${command}: --${name} must be a positive integer, got '${value}'`);
+  }
+  return n;
+}
+
+export function usageError(command: string, message: string): SupplyError {
+  return new SupplyError(SupplyErrorCode.usage, `${command}: ${message} (see 'lumen ${command} --help')`);
+}
+
+/** The inventory `--inventory DIR` names (default: the repository's `inventory/`). */
+export function inventoryAt(dir: string | undefined, requireLock: boolean): Inventory {
+  return loadInventory(dir ?? DEFAULT_INVENTORY_DIR, { requireLock });
+}
+
+/** What `--json` prints: one JSON document on stdout (progress and messages go to stderr). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

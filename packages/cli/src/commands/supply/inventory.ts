@@ -1,0 +1,37 @@
+/** `lumen inventory lock`: every tag and version of the inventory pinned to a digest in lock.yaml. */
+import { join } from 'node:path';
+import { INVENTORY_FILES } from '@lumen/inventory';
+import { lockInventory, Progress } from '@lumen/supply';
+import { ExitCode } from '../../errors.ts';
+import type { Command } from '../../types.ts';
+import { exitCodes, intFlag, inventoryAt, parseFlags, printJson, upstreamFlags } from './flags.ts';
+import { tuning } from './registry-access.ts';
+
+export const inventoryLock: Command = {
+  summary: 'resolve every image tag, chart and file of the inventory to a digest (writes lock.yaml)',
+  usage: `usage: lumen inventory lock [--inventory DIR] [--plain-http-registry HOST]... [--concurrency N] [--json]
+
+Resolves every upstream image tag (its index filtered to the inventory's platforms), chart
+archive and file to a SHA-256 digest and writes DIR/lock.yaml atomically. Needs the network.
+
+  --inventory DIR             inventory directory (default: the repository's inventory/)
+  --plain-http-registry HOST  speak plain HTTP to this registry host:port (repeatable; default HTTPS)
+  --concurrency N             parallel requests (default 4)
+  --json                      print the resolved digests as JSON on stdout
+${exitCodes}`,
+  async run(args) {
+    const { values } = parseFlags('inventory lock', args, upstreamFlags, false);
+    const inv = inventoryAt(values.inventory, false);
+    const progress = new Progress();
+    const changes = await lockInventory(inv, {
+      access: { plainHttp: new Set(values['plain-http-registry'] ?? []), ...tuning() },
+      progress,
+      concurrency: intFlag('inventory lock', 'concurrency', values.concurrency, 4),
+    });
+    const lock = join(inv.dir, INVENTORY_FILES.lock);
+    const changed = changes.filter((c) => c.previous !== undefined).length;
+    progress.finish(`locked ${changes.length} entries (${changed} changed) in ${lock}`);
+    if (values.json) printJson({ lock, entries: changes });
+    return ExitCode.ok;
+  },
+};
