@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@lumen/testkit';
 
 /** The apps/api folder (cwd of the entry). */
 export const API_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,7 +49,6 @@ export function spawnEntry(env: Record<string, string | undefined>, options: Spa
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';
-  const waiters: (() => void)[] = [];
   child.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const lines = buffered.split('\n');
@@ -60,14 +60,12 @@ export function spawnEntry(env: Record<string, string | undefined>, options: Spa
         logs.push({ raw: line });
       }
     }
-    for (const w of waiters.splice(0)) w();
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w();
       resolve(code ?? signal ?? -1);
     });
   });
@@ -77,19 +75,18 @@ export function spawnEntry(env: Record<string, string | undefined>, options: Spa
     stderr: () => stderr,
     exited,
     async listening(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = logs.find((l) => l.msg === 'lumen-api listening');
-        if (line) return { url: `http://127.0.0.1:${line.port}`, adminUrl: `http://127.0.0.1:${line.admin_port}` };
-        if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`lumen-api exited before listening:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`);
-        }
-        if (Date.now() > deadline) throw new Error(`lumen-api not listening after ${timeoutMs} ms:\n${stderr}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
+      const listened = () => logs.find((l) => l.msg === 'lumen-api listening');
+      const exitedEarly = () => child.exitCode !== null || child.signalCode !== null;
+      await waitFor('lumen-api to listen', async () => listened() !== undefined || exitedEarly(), timeoutMs, 50).catch(
+        () => {
+          throw new Error(`lumen-api not listening after ${timeoutMs} ms:\n${stderr}`);
+        },
+      );
+      const line = listened();
+      if (line === undefined) {
+        throw new Error(`lumen-api exited before listening:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`);
       }
+      return { url: `http://127.0.0.1:${line.port}`, adminUrl: `http://127.0.0.1:${line.admin_port}` };
     },
   };
 }
