@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path';
-import { OciError, parseReferenceParts, type ReferenceParts } from '@lumen/oci';
+import { chartReference, formatReference, OciError, parseReferenceParts, type ReferenceParts } from '@lumen/oci';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import type { Chart, Image, Inventory, InventoryFile } from './load.ts';
 import { displayPath, INVENTORY_FILES, notLockedReason } from './load.ts';
@@ -202,12 +202,13 @@ export function chartRepository(inv: Inventory): ChartRepository {
 
 /**
  * The OCI reference a chart is pushed to in the airgap registry: `<registry>/<chartsPath>/<chart>:<tag>`,
- * where `+` in the version becomes `_` (OCI tags cannot hold `+`; Helm does the same).
+ * where `+` in the version becomes `_` (`chartReference` of @lumen/oci).
  * @throws {InventoryError} `INVENTORY_UNKNOWN_CHART`.
  */
 export function chartOciRef(inv: Inventory, name: string): string {
   const chart = findChart(inv, name);
-  return `${chartRepository(inv).url}/${chart.chart}:${chart.version.replaceAll('+', '_')}`;
+  const { registry, chartsPath: path } = inv.site;
+  return formatReference(chartReference({ registry, path, chart: chart.chart, version: chart.version }));
 }
 
 /**

@@ -21,6 +21,8 @@ export {
 export type { Reference, ReferenceParts } from './reference.ts';
 export {
   apiHost,
+  chartReference,
+  chartTag,
   dockerHub,
   formatReference,
   looksLikeHost,

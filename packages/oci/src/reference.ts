@@ -121,6 +121,29 @@ export function formatReference(ref: Reference | ReferenceParts): string {
   return `${host ? `${host}/` : ''}${path}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
+/** OCI tags cannot hold `+`; Helm writes `_` instead (helm.sh/docs/topics/registries). */
+export function chartTag(version: string): string {
+  return version.replaceAll('+', '_');
+}
+
+/**
+ * Where a Helm chart is stored as an OCI artifact: `<registry>/<path>/<chart>:<version>`, the
+ * version written as a tag by {@link chartTag}. `path` is the repository the charts live under
+ * (the site's `chartsPath`, or `bitnamicharts` of `oci://registry-1.docker.io/bitnamicharts`),
+ * empty when they live at the top.
+ *
+ * @example formatReference(chartReference({ registry: '192.168.2.2:5000', path: 'charts', chart: 'metallb', version: '0.15.2+build.7' })) // '192.168.2.2:5000/charts/metallb:0.15.2_build.7'
+ */
+export function chartReference(chart: { registry: string; path: string; chart: string; version: string }): Reference & {
+  tag: string;
+} {
+  return {
+    registry: chart.registry,
+    repository: chart.path ? `${chart.path}/${chart.chart}` : chart.chart,
+    tag: chartTag(chart.version),
+  };
+}
+
 /** The host that serves the registry API for `registry` (Docker Hub's API is not on docker.io). */
 export function apiHost(registry: string): string {
   return registry === dockerHub || registry === 'index.docker.io' ? dockerHubApi : registry;

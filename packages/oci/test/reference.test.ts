@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  chartReference,
   formatReference,
   type ImageIndex,
   OciErrorCode,
@@ -84,6 +85,20 @@ describe('parseReferenceParts', () => {
       assert.throws(() => parseReferenceParts(bad), { code: OciErrorCode.referenceInvalid, exitCode: 2 }, bad);
     }
     assert.deepEqual(parseReference(' ghcr.io/x '), { registry: 'ghcr.io', repository: 'x' }, 'parseReference trims');
+  });
+});
+
+describe('chartReference', () => {
+  it('stores a chart at <registry>/<path>/<chart>:<version>, + written as _', () => {
+    const ref = chartReference({
+      registry: '127.0.0.1:5000',
+      path: 'platform/charts',
+      chart: 'metallb',
+      version: '0.15.2+b.7',
+    });
+    assert.deepEqual(ref, { registry: '127.0.0.1:5000', repository: 'platform/charts/metallb', tag: '0.15.2_b.7' });
+    assert.equal(formatReference(ref), '127.0.0.1:5000/platform/charts/metallb:0.15.2_b.7');
+    assert.equal(chartReference({ registry: 'ghcr.io', path: '', chart: 'app', version: '1.0.0' }).repository, 'app');
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Inventory } from '@lumen/inventory';
 import {
+  chartReference,
   type Descriptor,
   formatPlatform,
   type ImageManifest,
@@ -26,7 +27,7 @@ import {
   type BundleManifest,
   bundleManifestFile,
 } from './bundle.ts';
-import { chartArtifact, chartTag, fetchClassicChart, fetchOciChart } from './charts.ts';
+import { chartArtifact, fetchClassicChart, fetchOciChart } from './charts.ts';
 import { limiter, mapLimit, once } from './concurrency.ts';
 import { download } from './download.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
@@ -257,8 +258,12 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       await putSmall(artifact.manifest);
       progress.advance(item, artifact.archive.length);
       result.bytesFetched += artifact.archive.length;
-      const repository = `${inv.site.chartsPath}/${chart.chart}`;
-      const tag = chartTag(chart.version);
+      const { repository, tag } = chartReference({
+        registry: inv.site.registry,
+        path: inv.site.chartsPath,
+        chart: chart.chart,
+        version: chart.version,
+      });
       entries.push(
         indexEntry(
           MediaType.ociManifest,

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { digestOf, type ImageManifest, MediaType, parseManifest, type Registry } from '@lumen/oci';
+import { chartReference, digestOf, type ImageManifest, MediaType, parseManifest, type Registry } from '@lumen/oci';
 import { parse as parseYaml } from 'yaml';
 import { type DownloadOptions, downloadBytes } from './download.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
@@ -14,10 +14,8 @@ export interface ChartArtifact {
   archiveDigest: string;
 }
 
-/** OCI tags cannot hold `+`; Helm writes `_` instead (helm.sh/docs/topics/registries). */
-export function chartTag(version: string): string {
-  return version.replaceAll('+', '_');
-}
+/** How a chart version is written as an OCI tag (`chartTag` of @lumen/oci), for the users of @lumen/supply. */
+export { chartTag } from '@lumen/oci';
 
 /**
  * Fetches `chart` at exactly `version` from a classic Helm repository: `<repo>/index.yaml`,
@@ -74,8 +72,8 @@ export async function fetchOciChart(
   version: string,
   signal?: AbortSignal,
 ): Promise<ChartArtifact> {
-  const repo = `${repoPath}/${chart}`;
-  const m = await registry.getManifest(repo, chartTag(version), signal);
+  const { repository: repo, tag } = chartReference({ registry: registry.host, path: repoPath, chart, version });
+  const m = await registry.getManifest(repo, tag, signal);
   const { manifest } = parseManifest(m.bytes, m.mediaType);
   if (!('layers' in manifest) || manifest.config.mediaType !== MediaType.helmConfig) {
     throw new SupplyError(
