@@ -1,8 +1,9 @@
 /**
  * The distribution client against real Distribution registries: token auth as Docker Hub, ghcr
- * and quay do it (a registry configured for `auth: token` with a token service made here),
- * chunked uploads and their status, cross-repository mount, retries on 5xx, and the digest
- * check on everything read (a server that lies is the only way to test that one).
+ * and quay do it (a registry configured for `auth: token` with a token service made here), basic
+ * auth (testkit's htpasswd registry), chunked uploads and their status, cross-repository mount,
+ * retries on 5xx, and the digest check on everything read (a server that lies is the only way to
+ * test that one).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -147,6 +148,27 @@ describe('registry client', () => {
     });
   });
 
+  it('switches to basic auth when the registry asks for it, naming the user it refuses', async () => {
+    const basic = await startRegistry({ auth: { username: 'ci', password } });
+    try {
+      const reg = new Registry({ host: basic.host, plainHttp: true, credentials: { username: 'ci', password } });
+      const data = randomBytes(5_000);
+      const d = await pushBlob(reg, 'basic/app', data);
+      assert.deepEqual(await reg.getBlob('basic/app', d), data);
+      const wrong = new Registry({
+        host: basic.host,
+        plainHttp: true,
+        credentials: { username: 'ci', password: 'no' },
+      });
+      await assert.rejects(wrong.hasBlob('basic/app', d), { code: OciErrorCode.unauthorized, exitCode: 3 });
+      await assert.rejects(wrong.hasBlob('basic/app', d), /refused HEAD .* \(401\) for user 'ci'/);
+      const anonymous = new Registry({ host: basic.host, plainHttp: true });
+      await assert.rejects(anonymous.ping(), /requires credentials \(basic auth\)/);
+    } finally {
+      await basic.close();
+    }
+  });
+
   it('uploads in chunks (POST, PATCH…, PUT ?digest=) and reports an open session’s offset', async () => {
     const log: string[] = [];
     const reg = new Registry({ host: plain.host, plainHttp: true, chunkSize: 64 * 1024, onRequest: counting(log) });
@@ -221,6 +243,11 @@ describe('registry client', () => {
     const gone = new Registry({ host: `127.0.0.1:${port}`, plainHttp: true, retries: 1, retryBaseMs: 5 });
     failures = 5;
     await assert.rejects(gone.getManifest('oci/m', 'v1'), /HTTP 503/);
+    await assert.rejects(gone.getManifest('oci/m', 'v1'), {
+      status: 503,
+      attempts: 2,
+      message: /HTTP 503 \(after 2 attempts\)$/,
+    });
   });
 
   it('refuses content that does not hash to its digest', async () => {
