@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { globSync, statSync } from 'node:fs';
 
-const roots = ['apps/*/test', 'packages/*/test', 'platform/test'];
+const roots = ['apps/*/test', 'packages/*/test', 'platform/test', 'test'];
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('--'));
 const paths = args.filter((a) => !a.startsWith('--'));

@@ -75,6 +75,8 @@ try {
 } catch (err) {
   if (isCodedError(err)) {
     console.error(`lumen: ${err.message}`);
+    // LUMEN_DEBUG=1 adds the stable error code (what scripts and tests may match on) on a line of its own.
+    if (process.env.LUMEN_DEBUG === '1') console.error(`lumen: error code ${err.code}`);
     process.exitCode = err.exitCode;
   } else {
     console.error(`lumen: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -1,10 +1,9 @@
 /**
- * Runs lumen commands the two ways the tests need: spawned through the real `lumen` bin (the
- * edge: exit codes, one-line errors, stdout JSON) and in-process through the commands table.
+ * Runs lumen commands through the real `lumen` bin (the edge: exit codes, one-line errors, stdout
+ * JSON); `runCommand` also reads the stable error code.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { commands } from '../../../cli/src/commands/supply/index.ts';
 
 const bin = fileURLToPath(new URL('../../../cli/bin/lumen.js', import.meta.url));
 
@@ -35,20 +34,17 @@ export function lumen(args: string[], env: Record<string, string> = {}): Promise
   });
 }
 
-/** Runs a command in-process; resolves to its exit code and, for a coded error, its message. */
+/**
+ * Runs `lumen WORDS ARGS` through the real bin with LUMEN_DEBUG=1 and reads its outcome: the exit
+ * code, the one-line message and the stable error code (the bin prints it on a second line).
+ */
 export async function runCommand(
   words: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; message?: string; errorCode?: string }> {
-  const command = commands[words];
-  if (!command) throw new Error(`no command ${words}`);
-  try {
-    return { code: await command.run(args) };
-  } catch (err) {
-    const e = err as { code?: unknown; exitCode?: unknown; message?: string };
-    if (typeof e.exitCode === 'number' && typeof e.code === 'string') {
-      return { code: e.exitCode, errorCode: e.code, message: e.message ?? '' };
-    }
-    throw err;
-  }
+  const r = await lumen([...words.split(' '), ...args], { ...env, LUMEN_DEBUG: '1' });
+  const message = /^lumen: (?!error code )(.*)$/m.exec(r.stderr)?.[1];
+  const errorCode = /^lumen: error code (\S+)$/m.exec(r.stderr)?.[1];
+  return { code: r.code, ...(message !== undefined ? { message } : {}), ...(errorCode ? { errorCode } : {}) };
 }
