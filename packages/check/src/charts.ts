@@ -8,8 +8,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaType, parseManifest, Registry } from '@lumen/oci';
-import { chartTag, readBundle } from '@lumen/supply';
+import { chartReference, formatReference, MediaType, parseManifest, Registry } from '@lumen/oci';
+import { readBundle } from '@lumen/supply';
 import { parse as parseYaml } from 'yaml';
 import { isClusterScoped } from './cluster.ts';
 import { findEngine, runEngine } from './engines.ts';
@@ -235,16 +235,17 @@ function registryFetcher(host: string, plainHttp: boolean): ChartFetcher {
         .split('/')
         .slice(1)
         .join('/');
-      const repo = path ? `${path}/${app.chart}` : app.chart;
+      const ref = chartReference({ registry: host, path, chart: app.chart, version: app.version });
+      const repo = ref.repository;
       let manifest: Awaited<ReturnType<Registry['getManifest']>>;
       try {
-        manifest = await registry.getManifest(repo, chartTag(app.version));
+        manifest = await registry.getManifest(repo, ref.tag);
       } catch (err) {
         if ((err as { code?: string }).code === 'OCI_NOT_FOUND')
           return { missing: `chart ${app.chart} ${app.version} is not in ${host}/${repo}` };
         throw new CheckError(CheckErrorCode.chartSource, `registry ${host}: ${(err as Error).message}`, { cause: err });
       }
-      const layer = chartLayer(manifest.bytes, `${host}/${repo}:${chartTag(app.version)}`);
+      const layer = chartLayer(manifest.bytes, formatReference(ref));
       try {
         return files.write(`${app.chart}-${app.version}.tgz`, await registry.getBlob(repo, layer));
       } catch (err) {

@@ -1,6 +1,6 @@
 /**
- * A lumen subcommand. Packages export a `commands` record of these from their `cli.ts`;
- * the CLI loads only the package that owns the command being run.
+ * A lumen subcommand. Each family's table lives in `src/commands/` (over the library that does the
+ * work); `main.ts` loads only the table of the command being run.
  */
 export interface Command {
   /** One line for `lumen --help`. */

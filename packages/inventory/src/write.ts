@@ -7,11 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomicSync } from '@lumen/oci';
+import { DIGEST_PATTERN, TAG_PATTERN, writeFileAtomicSync } from '@lumen/oci';
 import { type Document, isMap, parseDocument } from 'yaml';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, type Inventory, loadInventory } from './load.ts';
-import { DIGEST_PATTERN, TAG_PATTERN } from './reference.ts';
 
 /** A digest to record for one entry: the version it pins and the digest, plus an optional provenance comment. */
 export interface LockUpdate {

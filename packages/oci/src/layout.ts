@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomic } from './atomic-write.ts';
 import { DigestCheck, digestHex, digestOf } from './digest.ts';
-import { OciError, OciErrorCode } from './errors.ts';
+import { OciError, OciErrorCode, OciExitCode } from './errors.ts';
 import { type Descriptor, type ImageIndex, MediaType } from './manifest.ts';
 
 /** Annotation that names a manifest in an OCI image layout's index.json (image-spec `annotations.md`). */
@@ -42,9 +42,14 @@ export class Layout {
       text = await readFile(marker, 'utf8');
     } catch (err) {
       if (!options.create) {
-        throw new OciError(OciErrorCode.layoutInvalid, `${dir} is not an OCI image layout (no oci-layout file)`, 4, {
-          cause: err,
-        });
+        throw new OciError(
+          OciErrorCode.layoutInvalid,
+          `${dir} is not an OCI image layout (no oci-layout file)`,
+          OciExitCode.io,
+          {
+            cause: err,
+          },
+        );
       }
     }
     if (text !== undefined) {
@@ -55,7 +60,7 @@ export class Layout {
         version = undefined;
       }
       if (version !== '1.0.0') {
-        throw new OciError(OciErrorCode.layoutInvalid, `${marker}: unsupported imageLayoutVersion`, 4);
+        throw new OciError(OciErrorCode.layoutInvalid, `${marker}: unsupported imageLayoutVersion`, OciExitCode.io);
       }
     }
     if (options.create) {
@@ -108,7 +113,9 @@ export class Layout {
       if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
         return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
       }
-      throw new OciError(OciErrorCode.io, `cannot read ${path}: ${(err as Error).message}`, 4, { cause: err });
+      throw new OciError(OciErrorCode.io, `cannot read ${path}: ${(err as Error).message}`, OciExitCode.io, {
+        cause: err,
+      });
     }
   }
 
@@ -130,7 +137,9 @@ export class Layout {
     } catch (err) {
       await rm(tmp, { force: true });
       if (err instanceof OciError) throw err;
-      throw new OciError(OciErrorCode.io, `writing blob ${digest}: ${(err as Error).message}`, 4, { cause: err });
+      throw new OciError(OciErrorCode.io, `writing blob ${digest}: ${(err as Error).message}`, OciExitCode.io, {
+        cause: err,
+      });
     }
     return check.bytes;
   }
@@ -150,10 +159,12 @@ export class Layout {
     try {
       data = await readFile(this.blobPath(digest));
     } catch (err) {
-      throw new OciError(OciErrorCode.layoutInvalid, `blob ${digest} missing from ${this.dir}`, 1, { cause: err });
+      throw new OciError(OciErrorCode.layoutInvalid, `blob ${digest} missing from ${this.dir}`, OciExitCode.failed, {
+        cause: err,
+      });
     }
     if (digestOf(data) !== digest) {
-      throw new OciError(OciErrorCode.digestMismatch, `blob ${digest} in ${this.dir} is corrupt`, 1);
+      throw new OciError(OciErrorCode.digestMismatch, `blob ${digest} in ${this.dir} is corrupt`, OciExitCode.failed);
     }
     return data;
   }
@@ -179,14 +190,16 @@ export class Layout {
     try {
       text = await readFile(join(this.dir, 'index.json'), 'utf8');
     } catch (err) {
-      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json missing`, 4, { cause: err });
+      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json missing`, OciExitCode.io, { cause: err });
     }
     try {
       const index = JSON.parse(text) as ImageIndex;
       if (!Array.isArray(index.manifests)) throw new Error('no manifests');
       return index;
     } catch (err) {
-      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json is malformed`, 4, { cause: err });
+      throw new OciError(OciErrorCode.layoutInvalid, `${this.dir}/index.json is malformed`, OciExitCode.io, {
+        cause: err,
+      });
     }
   }
 
@@ -222,6 +235,6 @@ async function ioStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof OciError) throw err;
-    throw new OciError(OciErrorCode.io, `cannot ${what}: ${(err as Error).message}`, 4, { cause: err });
+    throw new OciError(OciErrorCode.io, `cannot ${what}: ${(err as Error).message}`, OciExitCode.io, { cause: err });
   }
 }

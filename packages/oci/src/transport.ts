@@ -5,8 +5,8 @@ import { apiHost } from './reference.ts';
 import { isTransientStatus, retry, retryDefaults } from './retry.ts';
 
 /**
- * undici's `request` rather than `fetch`: its bodies are Node streams, not WHATWG streams, which
- * halved the CPU time per byte of a bundle create (measured by packages/supply/bench). Plain
+ * undici's `request` rather than `fetch`: its bodies are Node streams, not WHATWG streams, which cost
+ * less CPU per byte of a bundle create (docs/supply-chain.md, Speed). Plain
  * downloads let undici follow redirects (it drops Authorization when one leaves the origin); the
  * registry client follows them itself (see `RegistryTransport.request`).
  */
@@ -19,7 +19,7 @@ interface UndiciClient {
 }
 let client: Promise<UndiciClient> | undefined;
 
-/** undici, loaded on first use (≈ 0.1 s of start-up that commands without network never pay). */
+/** undici, loaded on first use (start-up that commands without network never pay). */
 function undici(): Promise<UndiciClient> {
   client ??= import('undici').then((u) => {
     const direct = new u.Agent({ connections: 32, keepAliveTimeout: 10_000 });

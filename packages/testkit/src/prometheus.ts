@@ -1,8 +1,8 @@
 /**
  * A real Prometheus (Debian `prometheus`, 2.42) scraping given targets on a free loopback port.
  *
- * Measured on these machines: the first scraped sample arrives about 6 s after start even with a 1 s
- * scrape interval, so `waitForTargets()` polls for up to 30 s by default.
+ * The first scraped sample arrives seconds after start even with a short scrape interval
+ * (docs/testing.md), so `waitForTargets()` polls for up to 30 s by default.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,9 +1,8 @@
 /**
  * Redis master (+ replica) (+ Sentinels) from the Debian `redis-server`, on free loopback ports.
  *
- * Sentinels watch the master with `down-after-milliseconds 1000`; measured on these machines, a failover
- * after `kill -9` of the master takes about 2.3 s. Sentinel rewrites its config file, so each one gets
- * its own writable copy.
+ * Sentinels watch the master with `down-after-milliseconds 1000` (how long a failover takes here is
+ * in docs/testing.md). Sentinel rewrites its config file, so each one gets its own writable copy.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

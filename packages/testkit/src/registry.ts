@@ -1,7 +1,7 @@
 /**
  * A real Distribution registry (Debian `docker-registry`, v2.8) on a free loopback port.
  *
- * Quirks measured on these machines: no referrers API; OCI manifests are 404 unless the OCI media type is
+ * Its quirks (docs/testing.md): no referrers API; OCI manifests are 404 unless the OCI media type is
  * in `Accept`; no single-POST upload; a manifest PUT is refused unless its blobs are in that repository.
  */
 import { existsSync, writeFileSync } from 'node:fs';

@@ -23,8 +23,8 @@ function wrap(runner: Runner): Queryable {
 }
 
 /**
- * Opens (creating if needed) a PGlite database in `dataDir`. A first start runs initdb in WebAssembly
- * (measured 6–7 s); reopening an existing directory takes about 0.4 s.
+ * Opens (creating if needed) a PGlite database in `dataDir`. A first start runs initdb in WebAssembly,
+ * which takes seconds; reopening an existing directory is fast (figures in docs/testing.md).
  */
 export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   await mkdir(dataDir, { recursive: true });

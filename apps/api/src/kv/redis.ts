@@ -5,7 +5,7 @@
  *
  * ioredis' own `commandTimeout` is not enough for the first promise: it starts when ioredis hands the
  * command to its connection, so the time spent queued behind a pending auto-pipeline is not counted
- * (measured: up to 2 × the timeout with the master frozen), and a command never handed over has no timer at
+ * (with the master frozen the wait grew past the timeout: docs/redis.md), and a command never handed over has no timer at
  * all. Each call therefore gets its own deadline, counted from the call (docs/redis.md).
  */
 import { Redis, type RedisOptions } from 'ioredis';
@@ -15,7 +15,7 @@ import { withTimeout } from '../timeout.ts';
 import { type FailoverWatch, watchFailovers } from './failover-watch.ts';
 import type { KeyValueStore } from './store.ts';
 
-/** Reconnect backoff: 100 ms, 200 ms, … capped at 500 ms (failover measured at ~2.3 s). */
+/** Reconnect backoff: 100 ms, 200 ms, … capped at 500 ms (a failover takes seconds: docs/testing.md). */
 const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 500);
 
 /** Connects (in the background) to the Redis of `config`; commands fail fast until it is reachable. */
