@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Cluster } from '../cluster.ts';
 import { apiGroup } from '../manifests.ts';
 import { allContainers, podOf } from '../pod-spec.ts';
-import type { SourcedObject, Violation } from '../types.ts';
+import type { Violation } from '../types.ts';
 import { violationOf as v } from '../violation.ts';
 
 /** Names of keys and variables that hold secrets. */

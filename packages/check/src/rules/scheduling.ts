@@ -5,7 +5,6 @@
  * set both (an HA preset with three replicas on a two-node site leaves one pod Pending forever).
  */
 import type { Cluster } from '../cluster.ts';
-import { objectId } from '../manifests.ts';
 import { podOf } from '../pod-spec.ts';
 import { type LabelSelector, matchesSelector } from '../selectors.ts';
 import type { InventoryView, SourcedObject, Violation } from '../types.ts';
