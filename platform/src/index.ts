@@ -19,6 +19,7 @@ export { PlatformError, PlatformErrorCode, type PlatformErrorCodeValue } from '.
 export { type ModelComponent, type PlatformModel, platformModel } from './model.ts';
 export { externalPeers, flowPolicies, namespaceBaseline, resolveEndpoint } from './network.ts';
 export { k3sBuiltinWorkloads, networkMatrix } from './network-matrix.ts';
+export { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from './node-firewall.ts';
 export {
   apiMatchers,
   apiNamespace,
@@ -27,7 +28,6 @@ export {
   podTemplateHashLabel,
   probeRoutes,
 } from './promql.ts';
-export { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from './node-firewall.ts';
 export { checkInputs, factsFromModel, type PlatformInputs } from './proof-inputs.ts';
 export { type BumpOptions, bumpRelease } from './release.ts';
 export { type Rendered, type RenderedComponent, type RenderOptions, readCosignPublicKey, render } from './render.ts';

@@ -10,35 +10,35 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
 import { waitFor } from '@lumen/testkit';
+import { copyInventory, type InventoryCopy, repositoryInventory } from '@lumen/testkit/inventory';
 import { parse, stringify } from 'yaml';
 import { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from '../src/node-firewall.ts';
 import { cluster } from '../src/settings.ts';
 
-const repoInventory = join(import.meta.dirname, '..', '..', 'inventory');
 const work = mkdtempSync(join(tmpdir(), 'lumen-node-firewall-'));
 const tag = `${process.pid % 10000}`;
 const ns = { node: `lfw${tag}-node`, site: `lfw${tag}-site`, out: `lfw${tag}-out` };
 const site = { net: '10.200.1.0/24', node: '10.200.1.2', registry: '10.200.1.1' };
 const outside = { v4: '198.51.100.1', node4: '198.51.100.2', v6: '2001:db8:9::1', node6: '2001:db8:9::2' };
 
+const copies: InventoryCopy[] = [];
 /** A copy of the repository's inventory whose site.yaml is changed by `edit`. */
-function inventoryCopy(name: string, edit: (site: Record<string, unknown>) => void): string {
-  const dir = join(work, name);
-  cpSync(repoInventory, dir, { recursive: true });
-  const file = join(dir, 'site.yaml');
-  const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+function inventoryCopy(edit: (site: Record<string, unknown>) => void): string {
+  const copy = copyInventory();
+  copies.push(copy);
+  const doc = parse(copy.read('site.yaml')) as Record<string, unknown>;
   edit(doc);
-  writeFileSync(file, stringify(doc));
-  return dir;
+  copy.write('site.yaml', stringify(doc));
+  return copy.dir;
 }
 
-const testSite = inventoryCopy('test-site', (s) => {
+const testSite = inventoryCopy((s) => {
   s.network = site.net;
   s.registry = `${site.registry}:5000`;
   s.nodes = [
@@ -153,6 +153,7 @@ after(() => {
   for (const s of servers) s.kill('SIGKILL');
   for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n]);
   rmSync(work, { recursive: true, force: true });
+  for (const c of copies) c.remove();
 });
 
 describe('the node firewall, generated from site.yaml', () => {
@@ -168,7 +169,7 @@ describe('the node firewall, generated from site.yaml', () => {
   });
 
   test('changes when site.yaml changes, and only there', () => {
-    const other = inventoryCopy('other-site', (s) => {
+    const other = inventoryCopy((s) => {
       s.network = '10.77.0.0/16';
       s.registry = '10.77.0.2:5000';
       s.nodes = [{ name: 'node-1', ip: '10.77.0.2', role: 'server', cpus: 2, memoryGiB: 4, diskGiB: 20 }];
@@ -178,7 +179,7 @@ describe('the node firewall, generated from site.yaml', () => {
     const b = nodeFirewall(loadInventory(other));
     assert.notEqual(a, b);
     assert.equal(a.replaceAll(site.net, '10.77.0.0/16'), b);
-    assert.match(nodeFirewall(loadInventory(repoInventory)), /192\.168\.2\.0\/24/);
+    assert.match(nodeFirewall(loadInventory(repositoryInventory)), /192\.168\.2\.0\/24/);
   });
 });
 
