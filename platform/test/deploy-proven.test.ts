@@ -5,7 +5,6 @@
  * policies and flows — the network matrix included — offline and on a real kube-apiserver.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildCluster, findEngine, formatViolation, loadManifests, outsider, reach, runCheck } from '@lumen/check';
 import { loadInventory } from '@lumen/inventory';
 import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { platformModel } from '../src/model.ts';
 import { networkMatrix } from '../src/network-matrix.ts';
 import { constraints, constraintTemplates } from '../src/policies/index.ts';
@@ -21,7 +21,6 @@ import { factsFromModel } from '../src/proof-inputs.ts';
 import { render } from '../src/render.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const main = join(root, 'packages/cli/src/main.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-check-release-'));
 let server: KubeApiserver;
 before(async () => {
@@ -34,7 +33,7 @@ after(async () => {
 
 describe('the real platform', () => {
   test('lumen check passes on the committed deploy/', () => {
-    const r = spawnSync(process.execPath, [main, 'check'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = runLumenSync(['check'], { cwd: root, timeout: 120_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     // Without a chart source the proofs use the platform model's description of each chart, and say so.
     assert.match(

@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
 import { waitFor } from '@lumen/testkit';
 import { copyInventory, type InventoryCopy, repositoryInventory } from '@lumen/testkit/inventory';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { parse, stringify } from 'yaml';
 import { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from '../src/node-firewall.ts';
 import { cluster } from '../src/settings.ts';
@@ -196,16 +197,7 @@ describe('enforced by nftables in a network namespace (stands in for a K3s node)
 
   test('with the rules: the registry answers, the outside is refused for TCP, UDP and ICMP, IPv4 and IPv6', () => {
     const rules = join(work, 'node-firewall.nft');
-    const cli = spawnSync(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', '..', 'packages', 'cli', 'src', 'main.ts'),
-        'node-firewall',
-        '--inventory',
-        testSite,
-      ],
-      { encoding: 'utf8' },
-    );
+    const cli = runLumenSync(['node-firewall', '--inventory', testSite]);
     assert.equal(cli.status, 0, cli.stderr);
     writeFileSync(rules, cli.stdout);
     const applied = inNs(ns.node, 'nft', ['-f', rules]);

@@ -4,11 +4,11 @@
  * so the Rollout pulls exactly that digest. Bad digests and tags are refused with exit 2.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { parse, stringify } from 'yaml';
 import { bumpRelease, render } from '../src/index.ts';
 import { fixtureInventory, repoRoot } from './fixture-inventory.ts';
@@ -24,11 +24,7 @@ const lock = parse(readFileSync(lockPath, 'utf8'));
 delete lock.images['lumen-api'];
 writeFileSync(lockPath, stringify(lock));
 
-const lumen = (args: string[]) =>
-  spawnSync(process.execPath, [join(repoRoot, 'packages/cli/bin/lumen.js'), ...args], {
-    encoding: 'utf8',
-    cwd: repoRoot,
-  });
+const lumen = (args: string[]) => runLumenSync(args, { cwd: repoRoot });
 
 describe('release bump', () => {
   it('an unreleased lumen-api is left out of the render, with the reason, and nothing else is', () => {

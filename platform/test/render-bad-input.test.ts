@@ -4,12 +4,12 @@
  * errors, and the CLI answers a missing inventory with exit 2 and an unwritable output with exit 4.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import {
   type Component,
   flowPolicies,
@@ -28,11 +28,7 @@ after(() => {
   fixture.remove();
   rmSync(scratch, { recursive: true, force: true });
 });
-const lumen = (args: string[]) =>
-  spawnSync(process.execPath, [join(repoRoot, 'packages/cli/bin/lumen.js'), ...args], {
-    encoding: 'utf8',
-    cwd: repoRoot,
-  });
+const lumen = (args: string[]) => runLumenSync(args, { cwd: repoRoot });
 
 const deployment = (container: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1',

@@ -3,20 +3,16 @@
  * stale deploy/ (the check runs in the normal test suite).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { diffDeploy, render, writeDeploy } from '../src/index.ts';
 import { fixtureInventory, repoRoot } from './fixture-inventory.ts';
 
-const lumen = (args: string[]) =>
-  spawnSync(process.execPath, [join(repoRoot, 'packages/cli/bin/lumen.js'), ...args], {
-    encoding: 'utf8',
-    cwd: repoRoot,
-  });
+const lumen = (args: string[]) => runLumenSync(args, { cwd: repoRoot });
 
 describe('render is deterministic', () => {
   const fixture = fixtureInventory();

@@ -16,6 +16,7 @@ import { digestOf, MediaType, Registry } from '@lumen/oci';
 import { chartArtifact } from '@lumen/supply';
 import { startRegistry } from '@lumen/testkit';
 import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { stringify } from 'yaml';
 import { runCheck } from '../src/check.ts';
 import { findEngine } from '../src/engines.ts';
@@ -598,9 +599,8 @@ describe('charts from archives and from a registry', () => {
 });
 
 describe('lumen check --charts at the CLI edge', () => {
-  const main = join(import.meta.dirname, '../../cli/src/main.ts');
-  const lumen = (env: NodeJS.ProcessEnv, ...args: string[]) =>
-    spawnSync(process.execPath, [main, 'check', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const lumen = (env: Record<string, string | undefined>, ...args: string[]) =>
+    runLumenSync(['check', ...args], { env });
 
   test('without helm: exit 5 and where it looked', () => {
     const s = scenario({ templates: { 'deployment.yaml': deployment() } });

@@ -4,14 +4,12 @@
  * line, and `--json`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { fixtures, makeFixturePlatform } from './fixture-platform.ts';
 
-const main = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 let platform: ReturnType<typeof makeFixturePlatform>;
 before(() => {
   platform = makeFixturePlatform();
@@ -19,8 +17,7 @@ before(() => {
 after(() => platform.cleanup());
 
 function lumen(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, 'check', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runLumenSync(['check', ...args], { timeout: 120_000 });
 }
 
 describe('lumen check at the CLI edge', () => {

@@ -6,7 +6,6 @@
  * and a missing engine.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,13 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@lumen/testkit';
 import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { stringify } from 'yaml';
 import { runCheck } from '../src/check.ts';
 import { findEngine } from '../src/engines.ts';
 import { formatViolation } from '../src/report.ts';
 import { fixtureOptions, fixtures, makeFixturePlatform, registry } from './fixture-platform.ts';
 
-const main = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 let server: KubeApiserver;
 let platform: ReturnType<typeof makeFixturePlatform>;
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-server-stage-'));
@@ -157,23 +156,14 @@ describe('the API server accepts', () => {
   });
 });
 
-function lumen(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const r = spawnSync(process.execPath, [main, 'check', '--deploy', join(platform.dir, 'deploy'), ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function lumen(args: string[], env: Record<string, string | undefined> = {}) {
+  return runLumenSync(['check', '--deploy', join(platform.dir, 'deploy'), ...args], { env });
 }
 
 describe('lumen check --server / --kubeconfig at the CLI edge', () => {
   test('--server on the committed deploy/: starts its own API server, every judged object accepted', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const r = spawnSync(process.execPath, [main, 'check', '--server'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
+    const r = runLumenSync(['check', '--server'], { cwd: root });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(
       r.stdout,
@@ -205,7 +195,7 @@ describe('lumen check --server / --kubeconfig at the CLI edge', () => {
     assert.match(r.stderr, /cannot reach the API server https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   });
   test('kube-apiserver missing: exit 5 naming the variable', () => {
-    const r = lumen(['--server'], { ...process.env, LUMEN_KUBE_APISERVER: join(scratch, 'no-such-binary') });
+    const r = lumen(['--server'], { LUMEN_KUBE_APISERVER: join(scratch, 'no-such-binary') });
     assert.equal(r.status, 5, r.stdout + r.stderr);
     assert.match(r.stderr, /LUMEN_KUBE_APISERVER=.*is not an executable file/);
   });

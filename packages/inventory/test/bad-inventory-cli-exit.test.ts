@@ -4,15 +4,13 @@
  * writes anything. This is the contract between @lumen/inventory's errors and the CLI edge.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runLumenSync } from '@lumen/testkit/lumen';
 import { copyInventory, type InventoryCopy } from './inventory-fixture.ts';
 
-const main = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 const copies: InventoryCopy[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-inventory-cli-'));
 after(() => {
@@ -21,8 +19,7 @@ after(() => {
 });
 
 function lumen(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runLumenSync(args, { timeout: 60_000 });
 }
 
 function copy(): InventoryCopy {

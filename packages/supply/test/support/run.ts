@@ -2,36 +2,13 @@
  * Runs lumen commands through the real `lumen` bin (the edge: exit codes, one-line errors, stdout
  * JSON); `runCommand` also reads the stable error code.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runLumen } from '@lumen/testkit/lumen';
 
-const bin = fileURLToPath(new URL('../../../cli/bin/lumen.js', import.meta.url));
+export type { LumenRun as RunResult } from '@lumen/testkit/lumen';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns `lumen ARGS` on this Node (24) and collects its output. COSIGN_PASSWORD is only what `env` says. */
-export function lumen(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const { COSIGN_PASSWORD: _ignored, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** Spawns `lumen ARGS` on this Node (24). COSIGN_PASSWORD is only what `env` says. */
+export function lumen(args: string[], env: Record<string, string> = {}) {
+  return runLumen(args, { env: { COSIGN_PASSWORD: undefined, ...env } });
 }
 
 /**
