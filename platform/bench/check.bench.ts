@@ -28,7 +28,7 @@ import {
   proveOnServer,
 } from '@lumen/check';
 import { startKubeApiserver } from '@lumen/testkit/kube-apiserver';
-import { checkInputs } from '../src/proof-inputs.ts';
+import { checkInputs } from '../src/proof/inputs.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const deploy = resolve(root, 'deploy');

@@ -2,38 +2,23 @@
  * @lumen/platform — every Kubernetes object of the platform as typed TypeScript, rendered to
  * deploy/ for Argo CD. See docs/platform.md.
  */
-export {
-  analysisTemplateName,
-  canaryGate,
-  canaryHashArg,
-  canaryQuery,
-  failureCondition,
-  successCondition,
-} from './canary-analysis.ts';
+
+export { externalPeers, flowPolicies, namespaceBaseline, resolveEndpoint } from './blocks/network.ts';
 export { type ComponentModule, componentModules } from './components/index.ts';
-export { type ChartSource, type Context, createContext, type ImageParts } from './context.ts';
-export { crdOf } from './crds.ts';
-export { dashboardQueries, lumenApiDashboard } from './dashboard.ts';
-export { diffDeploy, writeDeploy } from './deploy-dir.ts';
-export { PlatformError, PlatformErrorCode, type PlatformErrorCodeValue } from './errors.ts';
-export { type ModelComponent, type PlatformModel, platformModel } from './model.ts';
-export { externalPeers, flowPolicies, namespaceBaseline, resolveEndpoint } from './network.ts';
-export { k3sBuiltinWorkloads, networkMatrix } from './network-matrix.ts';
-export { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from './node-firewall.ts';
+export { type ChartSource, type Context, createContext, type ImageParts } from './engine/context.ts';
+export { crdOf } from './engine/crds.ts';
+export { diffDeploy, writeDeploy } from './engine/deploy-dir.ts';
+export { PlatformError, PlatformErrorCode, type PlatformErrorCodeValue } from './engine/errors.ts';
+export { type ModelComponent, type PlatformModel, platformModel } from './engine/model.ts';
+export { type BumpOptions, bumpRelease } from './engine/release.ts';
 export {
-  apiMatchers,
-  apiNamespace,
-  errorRatio,
-  metricsServiceName,
-  podTemplateHashLabel,
-  probeRoutes,
-} from './promql.ts';
-export { checkInputs, factsFromModel, type PlatformInputs } from './proof-inputs.ts';
-export { type BumpOptions, bumpRelease } from './release.ts';
-export { type Rendered, type RenderedComponent, type RenderOptions, readCosignPublicKey, render } from './render.ts';
-export { sortKeys, toYaml } from './serialize.ts';
-export { cluster, gitops } from './settings.ts';
-export { errorBudget, ratioRecord, slo, sloRuleGroups, windows } from './slo-rules.ts';
+  type Rendered,
+  type RenderedComponent,
+  type RenderOptions,
+  readCosignPublicKey,
+  render,
+} from './engine/render.ts';
+export { sortKeys, toYaml } from './engine/serialize.ts';
 export type {
   Component,
   Endpoint,
@@ -44,6 +29,28 @@ export type {
   PortSpec,
   Workload,
   WorkloadKind,
-} from './types.ts';
-export { problemsOf, validateObjects } from './validate.ts';
-export { computeWaves } from './waves.ts';
+} from './engine/types.ts';
+export { problemsOf, validateObjects } from './engine/validate.ts';
+export { computeWaves } from './engine/waves.ts';
+export { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from './nodes/firewall.ts';
+export {
+  analysisTemplateName,
+  canaryGate,
+  canaryHashArg,
+  canaryQuery,
+  failureCondition,
+  successCondition,
+} from './observability/canary-analysis.ts';
+export { dashboardQueries, lumenApiDashboard } from './observability/dashboard.ts';
+export {
+  apiMatchers,
+  apiNamespace,
+  errorRatio,
+  metricsServiceName,
+  podTemplateHashLabel,
+  probeRoutes,
+} from './observability/promql.ts';
+export { errorBudget, ratioRecord, slo, sloRuleGroups, windows } from './observability/slo-rules.ts';
+export { k3sBuiltinWorkloads, networkMatrix } from './policy/network-matrix.ts';
+export { checkInputs, factsFromModel, type PlatformInputs } from './proof/inputs.ts';
+export { cluster, gitops } from './settings.ts';

@@ -14,11 +14,11 @@ import { buildCluster, findEngine, formatViolation, loadManifests, outsider, rea
 import { loadInventory } from '@lumen/inventory';
 import { type KubeApiserver, startKubeApiserver } from '@lumen/testkit/kube-apiserver';
 import { runLumenSync } from '@lumen/testkit/lumen';
-import { platformModel } from '../src/model.ts';
-import { networkMatrix } from '../src/network-matrix.ts';
-import { constraints, constraintTemplates } from '../src/policies/index.ts';
-import { factsFromModel } from '../src/proof-inputs.ts';
-import { render } from '../src/render.ts';
+import { platformModel } from '../src/engine/model.ts';
+import { render } from '../src/engine/render.ts';
+import { constraints, constraintTemplates } from '../src/policy/admission.ts';
+import { networkMatrix } from '../src/policy/network-matrix.ts';
+import { factsFromModel } from '../src/proof/inputs.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'lumen-check-release-'));
@@ -42,7 +42,7 @@ describe('the real platform', () => {
     );
   });
 
-  test('deploy/ holds exactly the ConstraintTemplates and Constraints of platform/src/policies', () => {
+  test('deploy/ holds exactly the ConstraintTemplates and Constraints of platform/src/policy/admission.ts', () => {
     const deployed = loadManifests([join(root, 'deploy')], true, root).map((o) => o.obj);
     const templates = deployed.filter((o) => o.kind === 'ConstraintTemplate');
     const bound = deployed.filter((o) => o.apiVersion?.startsWith('constraints.gatekeeper.sh/'));

@@ -19,7 +19,7 @@ import { waitFor } from '@lumen/testkit';
 import { copyInventory, type InventoryCopy, repositoryInventory } from '@lumen/testkit/inventory';
 import { runLumenSync } from '@lumen/testkit/lumen';
 import { parse, stringify } from 'yaml';
-import { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from '../src/node-firewall.ts';
+import { allowedNetworks, dropCounters, firewallTable, nodeFirewall } from '../src/nodes/firewall.ts';
 import { cluster } from '../src/settings.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'lumen-node-firewall-'));

@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { loadInventory } from '@lumen/inventory';
 import { parse } from 'yaml';
 import { render } from '../src/index.ts';
-import { constraintTemplates } from '../src/policies/index.ts';
+import { constraintTemplates } from '../src/policy/admission.ts';
 import { fixtureInventory } from './fixture-inventory.ts';
 
 const fixture = fixtureInventory();

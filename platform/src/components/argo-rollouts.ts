@@ -1,7 +1,8 @@
 /** Argo Rollouts controller (seed: wave 2; canary with Traefik weights and Prometheus analysis). */
-import type { Context } from '../context.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'argo-rollouts';
 

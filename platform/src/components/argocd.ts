@@ -3,9 +3,10 @@
  * GitHub). Installed first by the Ansible argocd role from the airgap registry, then adopted by
  * this Application so its configuration is also in Git.
  */
-import type { Context } from '../context.ts';
-import { flow, tcp, toApiServer, toRegistry } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, tcp, toApiServer, toRegistry } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'argocd';
 const label = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'argocd' });

@@ -1,7 +1,8 @@
 /** cert-manager (seed: wave 0, CRDs Certificate/ClusterIssuer; renews certificates 30 days before expiry). */
-import type { Context } from '../context.ts';
-import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'cert-manager';
 const chartLabels = (name: string, component: string) => ({

@@ -5,11 +5,12 @@
  * on every sync. Each selects the namespace and labels where its pods really run (the public
  * implementation targeted a namespace where the pods did not run).
  */
-import type { Context } from '../context.ts';
-import { networkChaos } from '../crd-types.ts';
-import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
-import { selectorLabels } from '../pods.ts';
-import type { Component } from '../types.ts';
+
+import { flow, fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import { selectorLabels } from '../blocks/pods.ts';
+import type { Context } from '../engine/context.ts';
+import { networkChaos } from '../engine/crd-types.ts';
+import type { Component } from '../engine/types.ts';
 import { clusterName } from './lumen-db.ts';
 
 const ns = 'chaos-mesh';

@@ -1,7 +1,8 @@
 /** CloudNativePG operator (seed: wave 1, namespace cnpg-system, CRDs Cluster/Backup). */
-import type { Context } from '../context.ts';
-import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'cnpg-system';
 

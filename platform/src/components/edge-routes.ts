@@ -5,10 +5,10 @@
  */
 import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { IngressRoute, Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1';
-import type { Context } from '../context.ts';
-import { flow, tcp } from '../flows.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
+import { flow, tcp } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
 import { clusterIssuerName } from './pki.ts';
 
 const ns = 'traefik';

@@ -1,8 +1,8 @@
 /** Gatekeeper Constraints instantiating the templates for this site (its registry), from platform/src/policies/. */
-import type { Context } from '../context.ts';
-import { constraints } from '../policies/index.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
+import type { Context } from '../engine/context.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
+import { constraints } from '../policy/admission.ts';
 
 const ns = 'gatekeeper-system';
 

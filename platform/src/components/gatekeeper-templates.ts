@@ -1,13 +1,13 @@
 /**
  * Gatekeeper's ConstraintTemplates (written for the CEL engine by the check helper in
- * platform/src/policies/). Each creates one constraint CRD, which gatekeeper-constraints uses:
+ * platform/src/policy/admission.ts). Each creates one constraint CRD, which gatekeeper-constraints uses:
  * this is why templates and constraints are separate Applications in successive waves.
  */
-import type { Context } from '../context.ts';
-import { crdsOfConstraintTemplates } from '../crds.ts';
-import { constraintTemplates } from '../policies/index.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
+import type { Context } from '../engine/context.ts';
+import { crdsOfConstraintTemplates } from '../engine/crds.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
+import { constraintTemplates } from '../policy/admission.ts';
 
 const ns = 'gatekeeper-system';
 

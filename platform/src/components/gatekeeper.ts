@@ -3,9 +3,10 @@
  * step creates the CRDs the next one needs: this chart provides ConstraintTemplate;
  * gatekeeper-templates creates one constraint CRD per template; gatekeeper-constraints uses those.
  */
-import type { Context } from '../context.ts';
-import { fromNodes, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'gatekeeper-system';
 

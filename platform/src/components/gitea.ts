@@ -5,13 +5,13 @@
  */
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
-import type { Context } from '../context.ts';
-import { vaultStaticSecret } from '../crd-types.ts';
-import { flow, tcp, toRegistry } from '../flows.ts';
-import { selectorLabels, workloadLabels } from '../pods.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
-import { kvMount, vaultAccess } from '../vault-access.ts';
+import { flow, tcp, toRegistry } from '../blocks/flows.ts';
+import { selectorLabels, workloadLabels } from '../blocks/pods.ts';
+import { kvMount, vaultAccess } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { vaultStaticSecret } from '../engine/crd-types.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'gitea';
 export const giteaPodLabels = { 'app.kubernetes.io/name': 'gitea', 'app.kubernetes.io/instance': 'gitea' };

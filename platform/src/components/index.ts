@@ -3,8 +3,8 @@
  * its Application creates the Namespace (with the Pod Security labels) and the default-deny
  * policies, and the other components of that namespace sync after it.
  */
-import type { Context } from '../context.ts';
-import type { Component } from '../types.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 import { alloy } from './alloy.ts';
 import { argoRollouts } from './argo-rollouts.ts';
 import { argocd } from './argocd.ts';

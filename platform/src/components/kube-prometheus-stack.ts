@@ -4,12 +4,13 @@
  * datasources with trace↔log links (a trace_id in a log line opens the trace; a span opens its logs)
  * and loads dashboards from ConfigMaps labelled grafana_dashboard=1 in any namespace.
  */
-import type { Context } from '../context.ts';
-import { vaultStaticSecret } from '../crd-types.ts';
-import { prometheusDatasourceUid } from '../dashboard.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
-import { kvMount, vaultAccess } from '../vault-access.ts';
+
+import { flow, tcp, toApiServer } from '../blocks/flows.ts';
+import { kvMount, vaultAccess } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { vaultStaticSecret } from '../engine/crd-types.ts';
+import type { Component } from '../engine/types.ts';
+import { prometheusDatasourceUid } from '../observability/dashboard.ts';
 
 const ns = 'monitoring';
 /** Secret (synced from Vault) holding Grafana's admin-user and admin-password. */

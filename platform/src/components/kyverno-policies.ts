@@ -4,9 +4,9 @@
  * the private key never leaves the CI signing step.
  */
 import { findImage } from '@lumen/inventory';
-import type { Context } from '../context.ts';
-import { kyvernoClusterPolicy } from '../crd-types.ts';
-import type { Component } from '../types.ts';
+import type { Context } from '../engine/context.ts';
+import { kyvernoClusterPolicy } from '../engine/crd-types.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'kyverno';
 

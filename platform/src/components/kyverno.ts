@@ -2,9 +2,10 @@
  * Kyverno (seed: layer 5, image signatures): the controllers. The policy that verifies lumen-api's
  * cosign signature is kyverno-policies, in a later wave.
  */
-import type { Context } from '../context.ts';
-import { fromNodes, tcp, toApiServer, toRegistry } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { fromNodes, tcp, toApiServer, toRegistry } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'kyverno';
 // The chart's selector labels (its Services select on all three).

@@ -1,7 +1,8 @@
 /** Loki (seed: namespace loki, single binary mode), filesystem storage on a PVC. */
-import type { Context } from '../context.ts';
-import { flow, tcp } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, tcp } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 export function loki(ctx: Context): Component {
   const p = ctx.imageParts('loki');

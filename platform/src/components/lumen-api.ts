@@ -17,17 +17,17 @@ import {
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { analysisTemplateName, analysisTemplateSpec, canaryHashArg } from '../canary-analysis.ts';
-import type { Context } from '../context.ts';
-import { podChaos, vaultStaticSecret } from '../crd-types.ts';
-import { lumenApiDashboard } from '../dashboard.ts';
-import { flow, tcp } from '../flows.ts';
-import { restrictedContainer, restrictedPod, selectorLabels, workloadLabels } from '../pods.ts';
-import { apiNamespace, metricsServiceName, podTemplateHashLabel } from '../promql.ts';
-import { plain, toJson } from '../serialize.ts';
-import { sloRuleGroups } from '../slo-rules.ts';
-import type { Component } from '../types.ts';
-import { kvMount, vaultAccess } from '../vault-access.ts';
+import { flow, tcp } from '../blocks/flows.ts';
+import { restrictedContainer, restrictedPod, selectorLabels, workloadLabels } from '../blocks/pods.ts';
+import { kvMount, vaultAccess } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { podChaos, vaultStaticSecret } from '../engine/crd-types.ts';
+import { plain, toJson } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
+import { analysisTemplateName, analysisTemplateSpec, canaryHashArg } from '../observability/canary-analysis.ts';
+import { lumenApiDashboard } from '../observability/dashboard.ts';
+import { apiNamespace, metricsServiceName, podTemplateHashLabel } from '../observability/promql.ts';
+import { sloRuleGroups } from '../observability/slo-rules.ts';
 import { clusterIssuerName } from './pki.ts';
 import { sentinelAddresses } from './redis.ts';
 

@@ -4,11 +4,12 @@
  * arbitrary egress: only each other, the API server and DNS (the public implementation let
  * them open any outbound connection).
  */
-import type { Context } from '../context.ts';
-import { cnpgCluster, vaultStaticSecret } from '../crd-types.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
-import { kvMount, vaultAccess } from '../vault-access.ts';
+
+import { flow, tcp, toApiServer } from '../blocks/flows.ts';
+import { kvMount, vaultAccess } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { cnpgCluster, vaultStaticSecret } from '../engine/crd-types.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'cnpg-system';
 export const clusterName = 'lumen-db';

@@ -1,7 +1,7 @@
 /** MetalLB's address pool from the site (`metallbPool`), announced over L2 — after the chart that provides the CRDs. */
-import type { Context } from '../context.ts';
-import { ipAddressPool, l2Advertisement } from '../crd-types.ts';
-import type { Component } from '../types.ts';
+import type { Context } from '../engine/context.ts';
+import { ipAddressPool, l2Advertisement } from '../engine/crd-types.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'metallb-system';
 

@@ -1,7 +1,8 @@
 /** MetalLB (seed: wave 0, L2 mode): the chart; its pool is metallb-config, in a later wave. */
-import type { Context } from '../context.ts';
-import { fromNodes, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'metallb-system';
 const labels = (component: string) => ({

@@ -6,10 +6,10 @@
 import { ClusterIssuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
-import type { Context } from '../context.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
-import { vaultAddress } from '../vault-access.ts';
+import { vaultAddress } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
 
 type VaultKubernetesAuth = NonNullable<
   NonNullable<

@@ -7,13 +7,13 @@
 import { StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
-import type { Context } from '../context.ts';
-import { vaultStaticSecret } from '../crd-types.ts';
-import { flow, tcp } from '../flows.ts';
-import { restrictedContainer, restrictedPod, selectorLabels, workloadLabels } from '../pods.ts';
-import { plain } from '../serialize.ts';
-import type { Component } from '../types.ts';
-import { kvMount, vaultAccess } from '../vault-access.ts';
+import { flow, tcp } from '../blocks/flows.ts';
+import { restrictedContainer, restrictedPod, selectorLabels, workloadLabels } from '../blocks/pods.ts';
+import { kvMount, vaultAccess } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import { vaultStaticSecret } from '../engine/crd-types.ts';
+import { plain } from '../engine/serialize.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'lumen';
 /** uid of the `redis` user in the official image. */

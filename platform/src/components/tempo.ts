@@ -6,9 +6,10 @@
  * the chart always passes `-mem-ballast-size-mbs` and writes `compactor:`/`ingester:` config sections, which
  * Tempo 3.0 removed (unknown flag / strict config parse: the pod would crash-loop).
  */
-import type { Context } from '../context.ts';
-import { flow, tcp } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, tcp } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 export function tempo(ctx: Context): Component {
   const p = ctx.imageParts('tempo');

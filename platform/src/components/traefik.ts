@@ -2,9 +2,10 @@
  * Traefik (seed: DaemonSet on both nodes, :80 → HTTPS redirect, :443 TLS termination with
  * cert-manager certificates, IngressRoutes by Host) behind a MetalLB LoadBalancer address.
  */
-import type { Context } from '../context.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'traefik';
 export const traefikPodLabels = {

@@ -1,8 +1,9 @@
 /** Vault Secrets Operator (seed: VaultStaticSecret → Kubernetes Secret, synced every 60 s). */
-import type { Context } from '../context.ts';
-import { flow, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
-import { vsoNamespace } from '../vault-access.ts';
+
+import { flow, tcp, toApiServer } from '../blocks/flows.ts';
+import { vsoNamespace } from '../blocks/vault-access.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 export function vaultSecretsOperator(ctx: Context): Component {
   const p = ctx.imageParts('vault-secrets-operator');

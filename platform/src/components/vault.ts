@@ -2,9 +2,10 @@
  * HashiCorp Vault HA (seed: 3 pods, Raft, KV v2 `secret/` and PKI `pki/`). Unsealed by the Ansible
  * `unseal` playbook from keys kept outside the cluster: the unseal keys never land in a Secret.
  */
-import type { Context } from '../context.ts';
-import { flow, fromNodes, tcp, toApiServer } from '../flows.ts';
-import type { Component } from '../types.ts';
+
+import { flow, fromNodes, tcp, toApiServer } from '../blocks/flows.ts';
+import type { Context } from '../engine/context.ts';
+import type { Component } from '../engine/types.ts';
 
 const ns = 'vault';
 /** The chart's selector labels of the server pods. */

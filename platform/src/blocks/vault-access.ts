@@ -4,8 +4,8 @@
  * namespace, and VaultStaticSecrets naming that VaultAuth. Vault's policies grant each role only
  * its own paths (set up by the Ansible vault role), so a namespace cannot read another's secrets.
  */
-import { vaultAuth, vaultConnection } from './crd-types.ts';
-import type { KubeObject } from './types.ts';
+import { vaultAuth, vaultConnection } from '../engine/crd-types.ts';
+import type { KubeObject } from '../engine/types.ts';
 
 /** Vault inside the cluster (the chart's active-node Service; TLS is terminated inside the cluster network). */
 export const vaultAddress = 'http://vault-active.vault.svc.cluster.local:8200';

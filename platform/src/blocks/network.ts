@@ -5,9 +5,9 @@
  * names can connect (the public implementation let any pod reach the API and the database
  * pods connect anywhere).
  */
-import { PlatformError, PlatformErrorCode } from './errors.ts';
-import { cluster } from './settings.ts';
-import type { Component, Flow, KubeObject, PortSpec, Workload } from './types.ts';
+import { PlatformError, PlatformErrorCode } from '../engine/errors.ts';
+import type { Component, Flow, KubeObject, PortSpec, Workload } from '../engine/types.ts';
+import { cluster } from '../settings.ts';
 
 /** External peers a flow may name. */
 export const externalPeers = ['@kube-apiserver', '@nodes', '@registry', '@world'] as const;

@@ -1,5 +1,5 @@
 /** Constructors for {@link Flow}s, so component modules read as a list of connections. */
-import type { Flow, PortSpec } from './types.ts';
+import type { Flow, PortSpec } from '../engine/types.ts';
 
 /** TCP ports. */
 export function tcp(...ports: number[]): PortSpec[] {

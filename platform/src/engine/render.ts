@@ -10,13 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartRepository, type Inventory, InventoryError, InventoryErrorCode } from '@lumen/inventory';
-import { componentModules } from './components/index.ts';
+import { flowPolicies, namespaceBaseline } from '../blocks/network.ts';
+import { componentModules } from '../components/index.ts';
+import { gitops, managedByLabel } from '../settings.ts';
 import { type Context, createContext, MissingCosignKey } from './context.ts';
 import { crdOf } from './crds.ts';
 import { PlatformError, PlatformErrorCode } from './errors.ts';
-import { flowPolicies, namespaceBaseline } from './network.ts';
 import { toYaml } from './serialize.ts';
-import { gitops, managedByLabel } from './settings.ts';
 import type { Component, KubeObject } from './types.ts';
 import { validateObjects } from './validate.ts';
 import { computeWaves, dependencies } from './waves.ts';

@@ -5,8 +5,8 @@
  */
 import type { InventoryView, NetworkMatrix, PlatformFacts } from '@lumen/check';
 import { loadInventory } from '@lumen/inventory';
-import { type PlatformModel, platformModel } from './model.ts';
-import { k3sBuiltinWorkloads, networkMatrix } from './network-matrix.ts';
+import { type PlatformModel, platformModel } from '../engine/model.ts';
+import { k3sBuiltinWorkloads, networkMatrix } from '../policy/network-matrix.ts';
 
 export interface PlatformInputs {
   inventory: InventoryView;
@@ -52,6 +52,6 @@ export async function checkInputs(inventoryDir?: string): Promise<PlatformInputs
     inventory,
     facts: factsFromModel(platformModel(inventory)),
     matrix: networkMatrix(inventory),
-    matrixFile: 'platform/src/network-matrix.ts',
+    matrixFile: 'platform/src/policy/network-matrix.ts',
   };
 }

@@ -11,7 +11,7 @@
  * leaves the same rule set.
  */
 import type { Inventory } from '@lumen/inventory';
-import { cluster } from './settings.ts';
+import { cluster } from '../settings.ts';
 
 /** Name of the nftables table lumen owns on a node; nothing else writes to it. */
 export const firewallTable = 'lumen_airgap';
