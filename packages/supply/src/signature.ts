@@ -135,8 +135,12 @@ export async function signImage(
 export interface VerifyResult {
   reference: string;
   digest: string;
-  /** Signatures that verified with the key and name this digest. */
-  verified: { dockerReference: string; payloadDigest: string }[];
+  /**
+   * Signatures that verified with the key and name this digest: `legacy` (a `.sig` layer; its payload
+   * names the image's reference) or `bundle` (a Sigstore bundle referrer; the statement names only
+   * the digest, so `dockerReference` is empty).
+   */
+  verified: { format: 'legacy' | 'bundle'; dockerReference: string; payloadDigest: string }[];
   /** Why each other signature layer was rejected (or why there is none). */
   rejected: string[];
 }
@@ -157,13 +161,16 @@ export async function verifyImage(
 ): Promise<VerifyResult> {
   const result: VerifyResult = { reference: `${registry.host}/${repo}@${digest}`, digest, verified: [], rejected: [] };
   const tag = signatureTag(digest);
+  const bundles = await verifyBundles(registry, repo, digest, publicKey, signal);
+  result.verified.push(...bundles.verified);
+  result.rejected.push(...bundles.rejected);
   let manifest: ImageManifest;
   try {
     const m = await registry.getManifest(repo, tag, signal);
     manifest = parseManifest(m.bytes, m.mediaType).manifest as ImageManifest;
   } catch (err) {
     if (err instanceof OciError && err.code === OciErrorCode.notFound) {
-      result.rejected.push(`no signature (${tag} not found)`);
+      if (!bundles.found) result.rejected.push(`no signature (${tag} not found, and no Sigstore bundle refers to it)`);
       return result;
     }
     throw err;
@@ -204,6 +211,7 @@ export async function verifyImage(
       continue;
     }
     result.verified.push({
+      format: 'legacy',
       dockerReference: body.critical.identity?.['docker-reference'] ?? '',
       payloadDigest: layer.digest,
     });
@@ -211,4 +219,106 @@ export async function verifyImage(
   if (result.verified.length === 0 && result.rejected.length === 0)
     result.rejected.push(`${tag} has no signature layers`);
   return result;
+}
+
+/** Media type of a Sigstore bundle v0.3 (what cosign 3 signs into by default). */
+export const sigstoreBundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** The in-toto predicate cosign 3 signs for an image. */
+const cosignSignPredicate = 'https://sigstore.dev/cosign/sign/v1';
+
+/** The OCI 1.1 referrers fallback tag of a digest (`sha256-<hex>`), for registries without the referrers API. */
+export function referrersTag(digest: string): string {
+  return digest.replace(':', '-');
+}
+
+/** DSSE pre-authentication encoding: what a DSSE signature signs. */
+function dssePae(payloadType: string, payload: Buffer): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+}
+
+interface SigstoreBundle {
+  mediaType?: string;
+  dsseEnvelope?: { payload?: string; payloadType?: string; signatures?: Array<{ sig?: string }> };
+}
+
+/**
+ * Verifies the Sigstore bundles that refer to `digest` (cosign 3's default format), found through
+ * the referrers fallback tag: each bundle's DSSE envelope must verify with the key, carry an
+ * in-toto statement with cosign's sign predicate, and name this digest as its subject. The
+ * referrers API itself is not asked (the site's Distribution registry has none); nothing else about
+ * the bundle (a transparency-log entry, a certificate) is required: the key is the trust.
+ */
+async function verifyBundles(
+  registry: Registry,
+  repo: string,
+  digest: string,
+  publicKey: KeyObject,
+  signal?: AbortSignal,
+): Promise<Pick<VerifyResult, 'verified' | 'rejected'> & { found: boolean }> {
+  const out: Pick<VerifyResult, 'verified' | 'rejected'> & { found: boolean } = {
+    verified: [],
+    rejected: [],
+    found: false,
+  };
+  let index: { manifests?: Array<{ digest: string; artifactType?: string }> };
+  try {
+    const m = await registry.getManifest(repo, referrersTag(digest), signal);
+    index = JSON.parse(m.bytes.toString('utf8')) as typeof index;
+  } catch (err) {
+    if (err instanceof OciError && err.code === OciErrorCode.notFound) return out;
+    throw err;
+  }
+  for (const entry of index.manifests ?? []) {
+    if (entry.artifactType !== sigstoreBundleType) continue;
+    out.found = true;
+    const m = await registry.getManifest(repo, entry.digest, signal);
+    const manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest & { subject?: { digest?: string } };
+    if (manifest.subject?.digest !== digest) {
+      out.rejected.push(`bundle ${entry.digest}: refers to ${String(manifest.subject?.digest)}, not ${digest}`);
+      continue;
+    }
+    for (const layer of manifest.layers ?? []) {
+      if (layer.mediaType !== sigstoreBundleType) continue;
+      const why = checkBundle(
+        await registry.getBlob(repo, layer.digest, { size: layer.size, ...(signal ? { signal } : {}) }),
+        digest,
+        publicKey,
+      );
+      if (why) out.rejected.push(`bundle ${layer.digest}: ${why}`);
+      else out.verified.push({ format: 'bundle', dockerReference: '', payloadDigest: layer.digest });
+    }
+  }
+  return out;
+}
+
+/** Why a Sigstore bundle does not prove `digest` with `publicKey`, or undefined when it does. */
+function checkBundle(bytes: Buffer, digest: string, publicKey: KeyObject): string | undefined {
+  let bundle: SigstoreBundle;
+  try {
+    bundle = JSON.parse(bytes.toString('utf8')) as SigstoreBundle;
+  } catch {
+    return 'not JSON';
+  }
+  const env = bundle.dsseEnvelope;
+  if (!env?.payload || !env.payloadType) return 'no DSSE envelope (only DSSE-signed image bundles are read)';
+  const payload = Buffer.from(env.payload, 'base64');
+  const pae = dssePae(env.payloadType, payload);
+  const ok = (env.signatures ?? []).some(
+    (s) => s.sig && verify('sha256', pae, publicKey, Buffer.from(s.sig, 'base64')),
+  );
+  if (!ok) return 'signature does not verify with the key';
+  if (env.payloadType !== 'application/vnd.in-toto+json') return `payload type ${env.payloadType} is not in-toto`;
+  let statement: { predicateType?: string; subject?: Array<{ digest?: Record<string, string> }> };
+  try {
+    statement = JSON.parse(payload.toString('utf8')) as typeof statement;
+  } catch {
+    return 'statement is not JSON';
+  }
+  if (statement.predicateType !== cosignSignPredicate)
+    return `predicate ${String(statement.predicateType)} is not ${cosignSignPredicate}`;
+  const [algorithm, hex] = digest.split(':');
+  if (!(statement.subject ?? []).some((s) => s.digest?.[algorithm as string] === hex))
+    return `statement does not name ${digest}`;
+  return undefined;
 }

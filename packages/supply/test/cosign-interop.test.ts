@@ -2,8 +2,9 @@
  * Signatures that the real cosign accepts, and the other way round: cosign v3.1.3, built from its
  * Go module into the tool cache (scripts/tools.sh), against a real Distribution registry.
  * - `cosign verify --key` accepts what `lumen sign` signed (legacy `sha256-<hex>.sig` tag);
- * - `lumen verify` accepts what `cosign sign --key` signed into that layout (cosign 3's default, a
- *   Sigstore bundle stored as an OCI referrer, is not read by lumen verify yet);
+ * - `lumen verify` accepts what `cosign sign --key` signed into that layout, and cosign 3's default: a
+ *   Sigstore bundle (DSSE over an in-toto statement) stored as an OCI referrer, found through the
+ *   referrers fallback tag on a registry without the referrers API;
  * - a key pair written by `cosign generate-key-pair` works with `lumen sign`, and lumen's
  *   encrypted key works with `cosign sign`.
  * Keys and passwords are generated at run time. No transparency log exists here: both sides
@@ -42,10 +43,9 @@ function cosign(args: string[], env: Record<string, string> = {}, cwd?: string):
 
 /** cosign against a plain-HTTP loopback registry, with no transparency log (an airgapped site). */
 const verifyFlags = ['--allow-http-registry', '--insecure-ignore-tlog=true'];
-/**
- * cosign 3 writes a Sigstore bundle (v0.3) as an OCI referrer by default, which lumen verify does
- * not read yet; `--new-bundle-format=false` (deprecated in cosign 3) writes the legacy `.sig` layout.
- */
+/** cosign 3's default: a Sigstore bundle (v0.3) as an OCI referrer. */
+const bundleSignFlags = ['--allow-http-registry', '--tlog-upload=false', '--use-signing-config=false', '--yes'];
+/** `--new-bundle-format=false` (deprecated in cosign 3) writes the legacy `.sig` layout. */
 const signFlags = [
   '--allow-http-registry',
   '--tlog-upload=false',
@@ -61,6 +61,7 @@ describe('signatures interoperate with the real cosign', () => {
   let lumenSigned: SeededImage;
   let cosignSigned: SeededImage;
   let crossSigned: SeededImage;
+  let bundleSigned: SeededImage;
   const lumenKeys = join(work, 'lumen');
   const cosignKeys = join(work, 'cosign');
   const at = (image: SeededImage, repo: string) => `${reg.host}/${repo}@${image.digest}`;
@@ -68,10 +69,11 @@ describe('signatures interoperate with the real cosign', () => {
   before(async () => {
     reg = await startRegistry();
     const client = new Registry({ host: reg.host, plainHttp: true });
-    [lumenSigned, cosignSigned, crossSigned] = await Promise.all([
+    [lumenSigned, cosignSigned, crossSigned, bundleSigned] = await Promise.all([
       seedImage(client, 'apps/by-lumen', '1', { platforms: ['linux/amd64', 'linux/arm64'] }),
       seedImage(client, 'apps/by-cosign', '1', { platforms: ['linux/amd64'] }),
       seedImage(client, 'apps/cross', '1', { platforms: ['linux/amd64'] }),
+      seedImage(client, 'apps/bundle', '1', { platforms: ['linux/amd64', 'linux/arm64'] }),
     ]);
     assert.equal((await lumen(['keygen', '--out', lumenKeys], { COSIGN_PASSWORD: password })).code, 0);
     mkdirSync(cosignKeys, { recursive: true });
@@ -126,5 +128,25 @@ describe('signatures interoperate with the real cosign', () => {
     assert.equal(byCosign.code, 0, byCosign.stderr);
     const both = await lumen(['verify', '--key', join(lumenKeys, 'cosign.pub'), '--plain-http', ref]);
     assert.equal(both.code, 0, both.stdout + both.stderr);
+  });
+
+  it("lumen verify accepts cosign 3's default format, a Sigstore bundle referrer, and only with the right key", async () => {
+    const ref = at(bundleSigned, 'apps/bundle');
+    const signed = await cosign(['sign', '--key', join(cosignKeys, 'cosign.key'), ...bundleSignFlags, ref], {
+      COSIGN_PASSWORD: password,
+    });
+    assert.equal(signed.code, 0, signed.stderr);
+    // cosign itself accepts it (its own format), so the bundle is what cosign 3 really writes.
+    assert.equal((await cosign(['verify', '--key', join(cosignKeys, 'cosign.pub'), ...verifyFlags, ref])).code, 0);
+    const ok = await lumen(['verify', '--key', join(cosignKeys, 'cosign.pub'), '--plain-http', '--json', ref]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const result = JSON.parse(ok.stdout).results[0];
+    assert.deepEqual(
+      result.verified.map((v: { format: string }) => v.format),
+      ['bundle'],
+    );
+    const wrong = await lumen(['verify', '--key', join(lumenKeys, 'cosign.pub'), '--plain-http', ref]);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /bundle sha256:[0-9a-f]{64}: signature does not verify with the key/);
   });
 });

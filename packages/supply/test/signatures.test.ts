@@ -147,7 +147,10 @@ describe('keygen, sign and verify', () => {
       `${reg.host}/apps/other:1`,
     ]);
     assert.equal(none.code, 1);
-    assert.match(none.stderr, new RegExp(`no signature \\(${signatureTag(unsigned.digest)} not found\\)`));
+    assert.match(
+      none.stderr,
+      new RegExp(`no signature \\(${signatureTag(unsigned.digest)} not found, and no Sigstore bundle refers to it\\)`),
+    );
   });
 
   it('verify rejects a tampered payload and a signature moved to another image', async () => {
