@@ -3,6 +3,7 @@ import { readBundle } from './bundle.ts';
 import { limiter, mapLimit } from './concurrency.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 import { formatBytes, type Progress } from './progress.ts';
+import { mergeSignatures } from './signature.ts';
 
 /** Options of {@link pushBundle}. */
 export interface PushOptions {
@@ -122,13 +123,24 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
     if (existing?.digest !== digest) await registry.putManifest(repo, ref, bytes, mediaType, signal);
   };
 
+  /**
+   * The bundle's signature manifest joins the signatures the registry already holds for the image
+   * (made in the airgap with the site key, say) instead of replacing them.
+   */
+  const pushSignatures = async (item: PushedItem, repo: string, digest: string, tag: string): Promise<void> => {
+    const bytes = await layout.readBlob(digest);
+    const blobs = referencedDescriptors(parseManifest(bytes).manifest);
+    await mapLimit(blobs, blobs.length, (d) => ensureBlob(item, repo, d));
+    await mergeSignatures(registry, repo, tag, bytes, signal);
+  };
+
   const work: (() => Promise<PushedItem>)[] = [
     ...manifest.images.map((img) => async () => {
       const item = newItem('image', img.name, `${registry.host}/${img.repository}:${img.tag}@${img.digest}`);
       progress.start(`image ${img.name}`);
       await pushTree(item, img.repository, img.digest, img.tag);
       if (img.signature) {
-        await pushTree(item, img.repository, img.signature.digest, img.signature.tag);
+        await pushSignatures(item, img.repository, img.signature.digest, img.signature.tag);
         item.signature = img.signature.tag;
       }
       progress.done(`image ${img.name}`, summary(item));

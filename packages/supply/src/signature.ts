@@ -131,6 +131,46 @@ export async function signImage(
   return { reference: `${reference}@${digest}`, digest, signatureTag: tag, added: true };
 }
 
+/**
+ * Stores the signature manifest `incoming` (its blobs already in `repo`) under `tag` without losing
+ * the signatures already there: as cosign does when it signs, the layers the registry holds stay
+ * first and every signature layer of `incoming` it lacks is appended (a layer is the same when its
+ * payload digest and its signature are). Returns whether the registry's manifest changed.
+ */
+export async function mergeSignatures(
+  registry: Registry,
+  repo: string,
+  tag: string,
+  incoming: Buffer,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const existing = await registry.headManifest(repo, tag, signal);
+  if (!existing) {
+    await registry.putManifest(repo, tag, incoming, MediaType.ociManifest, signal);
+    return true;
+  }
+  if (existing.digest === digestOf(incoming)) return false;
+  const m = await registry.getManifest(repo, tag, signal);
+  const held = parseManifest(m.bytes, m.mediaType).manifest;
+  const layers: Descriptor[] = 'layers' in held ? [...held.layers] : [];
+  const key = (l: Descriptor) => `${l.digest} ${l.annotations?.[signatureAnnotation] ?? ''}`;
+  const have = new Set(layers.map(key));
+  const offered = parseManifest(incoming).manifest;
+  const added = ('layers' in offered ? offered.layers : []).filter((l) => !have.has(key(l)));
+  if (added.length === 0) return false;
+  layers.push(...added);
+  const config = signatureConfig(layers);
+  const configDigest = await uploadSmall(registry, repo, config, signal);
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, size: config.length, digest: configDigest },
+    layers,
+  };
+  await registry.putManifest(repo, tag, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest, signal);
+  return true;
+}
+
 /** The outcome of verifying one image. */
 export interface VerifyResult {
   reference: string;

@@ -291,4 +291,32 @@ describe('keygen, sign and verify', () => {
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stderr, /verified \(1 signature\)/);
   });
+
+  it('bundle push keeps the signatures made in the airgap: it adds its own beside them (as cosign does)', async () => {
+    assert.ok(fx, 'the bundle of the previous test');
+    const img = fx.images[0];
+    assert.ok(img);
+    const airgapRef = `${airgap.host}/${img.repo}:1`;
+    // The site signs the pushed image with its own key, in the airgap.
+    const site = await lumen(['sign', '--key', join(otherKeys, 'cosign.key'), '--plain-http', airgapRef]);
+    assert.equal(site.code, 0, site.stderr);
+    const bothBefore = await lumen(['verify', '--key', join(otherKeys, 'cosign.pub'), '--plain-http', airgapRef]);
+    assert.equal(bothBefore.code, 0, bothBefore.stderr);
+    // The same bundle pushed again (a re-run, or the next delivery carrying this image).
+    const p = await lumen(['bundle', 'push', fx.bundle, '--registry', airgap.host, '--plain-http']);
+    assert.equal(p.code, 0, p.stderr);
+    for (const keys of [otherKeys, plainKeys]) {
+      const v = await lumen(['verify', '--key', join(keys, 'cosign.pub'), '--plain-http', '--json', airgapRef]);
+      assert.equal(v.code, 0, `${keys}: ${v.stderr}`);
+    }
+    const held = JSON.parse(
+      (
+        await new Registry({ host: airgap.host, plainHttp: true }).getManifest(
+          img.repo,
+          signatureTag((await readBundle(fx.bundle)).manifest.images[0]?.digest ?? ''),
+        )
+      ).bytes.toString(),
+    ) as ImageManifest;
+    assert.equal(held.layers.length, 2, 'the site signature and the carried one');
+  });
 });
