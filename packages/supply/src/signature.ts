@@ -56,6 +56,25 @@ function signatureConfig(layers: Descriptor[]): Buffer {
   );
 }
 
+/** Writes the `.sig` manifest of `layers` (config listing their payload digests) under `tag`. */
+async function putSignatureManifest(
+  registry: Registry,
+  repo: string,
+  tag: string,
+  layers: Descriptor[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const config = signatureConfig(layers);
+  const configDigest = await uploadSmall(registry, repo, config, signal);
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, size: config.length, digest: configDigest },
+    layers,
+  };
+  await registry.putManifest(repo, tag, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest, signal);
+}
+
 async function uploadSmall(registry: Registry, repo: string, data: Buffer, signal?: AbortSignal): Promise<string> {
   const digest = digestOf(data);
   if (!(await registry.hasBlob(repo, digest, signal))) {
@@ -119,15 +138,7 @@ export async function signImage(
       annotations: { [signatureAnnotation]: signature },
     },
   ];
-  const config = signatureConfig(layers);
-  const configDigest = await uploadSmall(registry, repo, config, signal);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: MediaType.ociConfig, size: config.length, digest: configDigest },
-    layers,
-  };
-  await registry.putManifest(repo, tag, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest, signal);
+  await putSignatureManifest(registry, repo, tag, layers, signal);
   return { reference: `${reference}@${digest}`, digest, signatureTag: tag, added: true };
 }
 
@@ -159,15 +170,7 @@ export async function mergeSignatures(
   const added = ('layers' in offered ? offered.layers : []).filter((l) => !have.has(key(l)));
   if (added.length === 0) return false;
   layers.push(...added);
-  const config = signatureConfig(layers);
-  const configDigest = await uploadSmall(registry, repo, config, signal);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: MediaType.ociConfig, size: config.length, digest: configDigest },
-    layers,
-  };
-  await registry.putManifest(repo, tag, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest, signal);
+  await putSignatureManifest(registry, repo, tag, layers, signal);
   return true;
 }
 
