@@ -34,6 +34,15 @@ interface Case {
 const json = { 'content-type': 'application/json' };
 const cases = (): Case[] => [
   {
+    name: 'a name holding U+0000 (PostgreSQL cannot store NUL in text)',
+    method: 'POST',
+    path: '/items',
+    body: JSON.stringify({ name: 'before\u0000after' }),
+    headers: json,
+    status: 400,
+    code: 'validation_failed',
+  },
+  {
     name: 'malformed JSON',
     method: 'POST',
     path: '/items',
@@ -289,6 +298,10 @@ describe('bad input → 4xx problem+json, nothing stored', () => {
     assert.deepEqual(unknown.body.errors, [{ path: 'body/color', message: 'unknown field' }]);
     const long = await call(api.url, 'POST', '/items', { body: { name: 'n'.repeat(257) } });
     assert.equal(long.body.errors[0].path, 'body/name');
+    const nul = await call(api.url, 'POST', '/items', { body: { name: 'a\u0000b' } });
+    assert.deepEqual(nul.body.errors, [
+      { path: 'body/name', message: 'contains U+0000 (NUL), which text cannot hold' },
+    ]);
   });
 
   it('accepts the limits themselves: 256 characters after trimming, JSON with a charset', async () => {

@@ -129,8 +129,17 @@ export function registerItemRoutes(app: App, deps: Pick<Dependencies, 'db' | 're
   );
 }
 
-/** Trims and checks the length in characters (code points, as PostgreSQL's char_length counts them). */
+/**
+ * Trims and checks the length in characters (code points, as PostgreSQL's char_length counts them).
+ * U+0000 is refused: PostgreSQL's text cannot hold it (it answered 500 before), and storing it altered
+ * would not be faithful (docs/api.md).
+ */
 function validName(raw: string): string {
+  if (raw.includes('\u0000')) {
+    throw new ApiError('validation_failed', 'name contains U+0000 (NUL)', {
+      errors: [{ path: 'body/name', message: 'contains U+0000 (NUL), which text cannot hold' }],
+    });
+  }
   const name = raw.trim();
   const length = [...name].length;
   if (length < NAME_MIN || length > NAME_MAX) {
