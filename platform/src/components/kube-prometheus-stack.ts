@@ -61,7 +61,7 @@ export function grafanaDatasources() {
 }
 
 export function kubePrometheusStack(ctx: Context): Component {
-  // How the charts take a digest (chart 88.0.1 and its subcharts; /work/charts/reports/kube-prometheus-stack.md).
+  // How the charts take a digest (chart 88.0.1 and its subcharts, read at that version).
   // `tag: <tag>@<digest>` renders `<registry>/<repository>:<tag>@sha256:…` for every image of the parent chart,
   // Grafana (its version label strips `@sha…`), k8s-sidecar and kube-state-metrics: none parses that tag.
   const img = (name: string) => {
