@@ -107,6 +107,15 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
     }, retryStrategy(5));
   });
 
+  /** Deletes `key` if it still holds `value` (values are unique per caller: an idempotency lock's token). */
+  const undoIfOurs = async (key: string, value: string): Promise<void> => {
+    try {
+      if ((await bounded(redis.get(key))) === value) await bounded(redis.del(key));
+    } catch (error) {
+      logger.warn({ err: error, key }, 'could not undo a lock that landed after its caller gave up');
+    }
+  };
+
   /** `call` bounded by the store's deadline, counted from now. */
   const bounded = <T>(call: Promise<T>): Promise<T> => withTimeout(call, timeoutMs);
 
@@ -118,7 +127,19 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
       await bounded(redis.set(key, value, 'PX', ttlMs));
     },
     async setIfAbsent(key, value, ttlMs) {
-      return (await bounded(redis.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+      const setting = redis.set(key, value, 'PX', ttlMs, 'NX');
+      try {
+        return (await bounded(setting)) === 'OK';
+      } catch (error) {
+        // The caller gave up, but ioredis still delivers the command when Redis answers again (a frozen
+        // server, the offline queue, resent commands): a SET NX landing then would hold the key for ttlMs
+        // with nobody left to release it. Undo it when it lands, if the key still holds our value.
+        setting.then(
+          (answer) => (answer === 'OK' ? undoIfOurs(key, value) : undefined),
+          () => undefined,
+        );
+        throw error;
+      }
     },
     async del(key) {
       return (await bounded(redis.del(key))) > 0;
