@@ -23,4 +23,13 @@ export { formatBytes, Progress } from './progress.ts';
 export type { RegistryAccess } from './registries.ts';
 export { registryPool } from './registries.ts';
 export type { SignResult, VerifyResult } from './signature.ts';
-export { signatureAnnotation, signaturePayload, signatureTag, signImage, verifyImage } from './signature.ts';
+export {
+  imageDigest,
+  mergeSignatures,
+  referrersTag,
+  signatureAnnotation,
+  signaturePayload,
+  signatureTag,
+  signImage,
+  verifyImage,
+} from './signature.ts';

@@ -8,6 +8,7 @@ import {
   MediaType,
   OciError,
   OciErrorCode,
+  OciExitCode,
   parseManifest,
   type Registry,
 } from '@lumen/oci';
@@ -89,6 +90,27 @@ async function uploadSmall(registry: Registry, repo: string, data: Buffer, signa
   return digest;
 }
 
+/**
+ * The digest of the image `tagOrDigest` names in `repo`; an image the registry does not have is
+ * OCI_NOT_FOUND (exit 3, a remote answer), so nothing is signed or verified for it.
+ */
+export async function imageDigest(
+  registry: Registry,
+  repo: string,
+  tagOrDigest: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const head = await registry.headManifest(repo, tagOrDigest, signal);
+  if (!head) {
+    throw new OciError(
+      OciErrorCode.notFound,
+      `${registry.host}/${repo}${tagOrDigest.includes(':') ? '@' : ':'}${tagOrDigest}: image not found`,
+      OciExitCode.remote,
+    );
+  }
+  return head.digest;
+}
+
 /** What signing one image did. */
 export interface SignResult {
   reference: string;
@@ -110,6 +132,8 @@ export async function signImage(
   publicKey: KeyObject,
   signal?: AbortSignal,
 ): Promise<SignResult> {
+  // A signature of an image the registry does not hold would be a dangling `.sig` tag.
+  await imageDigest(registry, repo, digest, signal);
   const tag = signatureTag(digest);
   const reference = `${registry.host}/${repo}`;
   const payload = signaturePayload(reference, digest);
@@ -203,6 +227,7 @@ export async function verifyImage(
   signal?: AbortSignal,
 ): Promise<VerifyResult> {
   const result: VerifyResult = { reference: `${registry.host}/${repo}@${digest}`, digest, verified: [], rejected: [] };
+  await imageDigest(registry, repo, digest, signal);
   const tag = signatureTag(digest);
   const bundles = await verifyBundles(registry, repo, digest, publicKey, signal);
   result.verified.push(...bundles.verified);

@@ -153,6 +153,37 @@ describe('keygen, sign and verify', () => {
     );
   });
 
+  it('sign and verify of an image the registry does not have: exit 3, one line, no dangling .sig', async () => {
+    const missing = `sha256:${'0'.repeat(64)}`;
+    const sign = await lumen([
+      'sign',
+      '--key',
+      join(plainKeys, 'cosign.key'),
+      '--plain-http',
+      `${reg.host}/apps/api@${missing}`,
+    ]);
+    assert.equal(sign.code, 3, sign.stderr);
+    assert.match(sign.stderr, new RegExp(`^lumen: ${reg.host}/apps/api@${missing}: image not found$`, 'm'));
+    assert.equal(await client.headManifest('apps/api', signatureTag(missing)), undefined, 'no .sig tag was written');
+    const verify = await lumen([
+      'verify',
+      '--key',
+      join(plainKeys, 'cosign.pub'),
+      '--plain-http',
+      `${reg.host}/apps/nope:1`,
+    ]);
+    assert.equal(verify.code, 3, verify.stderr);
+    assert.match(verify.stderr, /^lumen: .*\/apps\/nope:1: image not found$/m);
+    const byDigest = await lumen([
+      'verify',
+      '--key',
+      join(plainKeys, 'cosign.pub'),
+      '--plain-http',
+      `${reg.host}/apps/api@${missing}`,
+    ]);
+    assert.equal(byDigest.code, 3, byDigest.stderr);
+  });
+
   it('verify rejects a tampered payload and a signature moved to another image', async () => {
     const m = await client.getManifest('apps/api', signatureTag(signed.digest));
     const manifest = JSON.parse(m.bytes.toString()) as ImageManifest;

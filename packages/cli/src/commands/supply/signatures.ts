@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { formatReference, parseReference, type Reference, type Registry } from '@lumen/oci';
 import {
   generateKeys,
+  imageDigest,
   loadPrivateKey,
   loadPublicKey,
   registryPool,
@@ -117,12 +118,8 @@ ${exitCodes}`,
   },
 };
 
-async function resolveDigest(registry: Registry, ref: Reference) {
-  const head = await registry.headManifest(ref.repository, ref.tag ?? 'latest');
-  if (!head) {
-    throw new SupplyError(SupplyErrorCode.signatureInvalid, `${formatReference(ref)}: image not found`);
-  }
-  return head.digest;
+function resolveDigest(registry: Registry, ref: Reference) {
+  return imageDigest(registry, ref.repository, ref.tag ?? 'latest');
 }
 
 export const verify: Command = {
