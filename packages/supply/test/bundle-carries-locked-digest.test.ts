@@ -212,4 +212,17 @@ describe('bundle create carries what the lock pins', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await readBundle(out)).manifest.images[0]?.digest, digestOf(manifest));
   });
+  it('inventory lock drops the entry of an image removed from the inventory instead of refusing to load', async () => {
+    const gone = `sha256:${'9'.repeat(64)}`;
+    writeFileSync(
+      join(inventory, 'lock.yaml'),
+      stringify({ ...lock, images: { ...lock.images, removed: { tag: '2', digest: gone } } }),
+    );
+    const r = await lumen(['inventory', 'lock', '--inventory', inventory, '--plain-http-registry', upstream.host]);
+    assert.equal(r.code, 0, r.stderr);
+    const after = parse(readFileSync(join(inventory, 'lock.yaml'), 'utf8'));
+    assert.equal(after.images.removed, undefined, 'the stale entry is gone');
+    assert.equal(after.images.multi.digest, lock.images.multi?.digest, 'the live entry is kept');
+    assert.doesNotMatch(readFileSync(join(inventory, 'lock.yaml'), 'utf8'), new RegExp(gone.slice(7)));
+  });
 });

@@ -1,10 +1,10 @@
 /** `lumen inventory lock`: every tag and version of the inventory pinned to a digest in lock.yaml. */
 import { join } from 'node:path';
-import { INVENTORY_FILES } from '@lumen/inventory';
+import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, loadInventory } from '@lumen/inventory';
 import { lockInventory, Progress } from '@lumen/supply';
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
-import { exitCodes, intFlag, inventoryAt, parseFlags, printJson, upstreamFlags } from './flags.ts';
+import { exitCodes, intFlag, parseFlags, printJson, upstreamFlags } from './flags.ts';
 import { tuning } from './registry-access.ts';
 
 export const inventoryLock: Command = {
@@ -21,7 +21,8 @@ archive and file to a SHA-256 digest and writes DIR/lock.yaml atomically. Needs 
 ${exitCodes}`,
   async run(args) {
     const { values } = parseFlags('inventory lock', args, upstreamFlags, false);
-    const inv = inventoryAt(values.inventory, false);
+    // Entries of names removed from the inventory are dropped by this lock, so they may not stop its load.
+    const inv = loadInventory(values.inventory ?? DEFAULT_INVENTORY_DIR, { requireLock: false, ignoreStaleLock: true });
     const progress = new Progress();
     const changes = await lockInventory(inv, {
       access: { plainHttp: new Set(values['plain-http-registry'] ?? []), ...tuning() },
