@@ -30,6 +30,11 @@ export const OciErrorCode = {
   digestMismatch: 'OCI_DIGEST_MISMATCH',
   /** Connection refused, reset, DNS or TLS failure after every retry. Exit 3. */
   unreachable: 'OCI_UNREACHABLE',
+  /**
+   * TLS failed: the server speaks plain HTTP, or its certificate is not trusted. Asking again cannot
+   * help, so it is never retried. Exit 3.
+   */
+  tls: 'OCI_TLS',
   /** 401/403 that credentials could not fix, or a token endpoint that refused. Exit 3. */
   unauthorized: 'OCI_UNAUTHORIZED',
   /** Manifest or blob not in the registry. Exit 3. */
@@ -86,8 +91,41 @@ export function causeOf(err: unknown): string {
   return String(err);
 }
 
-/** OCI_UNREACHABLE for a connection that failed while doing `what`; an OciError passes as it is. */
+/** Node's and OpenSSL's codes of a certificate the client does not trust. */
+const certificateCodes =
+  /^(?:ERR_TLS_CERT_ALTNAME_INVALID|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_SSL_\w*CERTIFICATE\w*)$/;
+
+/** The code of `err` or of the error it wraps (undici wraps the socket's). */
+function codeOf(err: unknown): string | undefined {
+  for (let e = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_')) return code;
+  }
+  return undefined;
+}
+
+/**
+ * OCI_UNREACHABLE for a connection that failed while doing `what`, or OCI_TLS with what to do when
+ * TLS itself failed (a plain-HTTP server, an untrusted certificate); an OciError passes as it is.
+ */
 export function networkError(err: unknown, what: string): OciError {
   if (err instanceof OciError) return err;
+  const code = codeOf(err);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return new OciError(
+      OciErrorCode.tls,
+      `${what}: the server answered a TLS handshake in plain HTTP (${code}): if the registry speaks plain HTTP, say so (--plain-http, or --plain-http-registry HOST)`,
+      OciExitCode.remote,
+      { cause: err },
+    );
+  }
+  if (code !== undefined && certificateCodes.test(code)) {
+    return new OciError(
+      OciErrorCode.tls,
+      `${what}: the registry's TLS certificate is not trusted (${code}): give its CA to Node (NODE_EXTRA_CA_CERTS=ca.pem)`,
+      OciExitCode.remote,
+      { cause: err },
+    );
+  }
   return new OciError(OciErrorCode.unreachable, `${what}: ${causeOf(err)}`, OciExitCode.remote, { cause: err });
 }

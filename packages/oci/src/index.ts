@@ -3,7 +3,7 @@ export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
 export { DIGEST_PATTERN, DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';
 export type { OciErrorCodeValue, OciExitCodeValue } from './errors.ts';
-export { causeOf, OciError, OciErrorCode, OciExitCode } from './errors.ts';
+export { causeOf, networkError, OciError, OciErrorCode, OciExitCode } from './errors.ts';
 export { Layout, refNameAnnotation } from './layout.ts';
 export type { Descriptor, ImageIndex, ImageManifest, Manifest, Platform } from './manifest.ts';
 export {

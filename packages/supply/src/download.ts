@@ -1,4 +1,4 @@
-import { type Answer, causeOf, httpRequest, OciError, OciErrorCode, OciExitCode, retry } from '@lumen/oci';
+import { type Answer, httpRequest, networkError, OciError, OciErrorCode, OciExitCode, retry } from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 
 /** Options for plain HTTP(S) downloads (classic Helm repositories, files). */
@@ -23,7 +23,8 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
       // downloads redirect to a storage host).
       res = await httpRequest(url, { method: 'GET', signal: options.signal });
     } catch (err) {
-      throw new OciError(OciErrorCode.unreachable, causeOf(err), OciExitCode.remote, { cause: err });
+      // TLS failures (a plain-HTTP server, an untrusted certificate) come back as OCI_TLS: not retried.
+      throw networkError(err, 'connection');
     }
     if (res.ok) return res;
     await res.body.dump().catch(() => undefined);
