@@ -17,6 +17,7 @@ declare -A need=(
   [/usr/sbin/nft]=nftables
   [/usr/bin/ping]=iputils-ping
   [/usr/sbin/ip]=iproute2
+  [/usr/bin/pgrep]=procps
 )
 missing=()
 for bin in "${!need[@]}"; do [ -x "$bin" ] || missing+=("${need[$bin]}"); done

@@ -70,6 +70,16 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(args);
 }
 
+// Ctrl-C (or a SIGTERM) ends the run with one line and exit 130; every write is atomic and the long
+// commands resume where they stopped, so running the command again is the way on. Servers a command
+// started (lumen check --server) are stopped by their own exit hook.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`lumen: interrupted by ${signal}; run the command again to resume`);
+    process.exit(ExitCode.interrupted);
+  });
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
