@@ -23,13 +23,13 @@ export async function verifyBundle(
 ): Promise<VerifyBundleResult> {
   const { layout, manifest } = await readBundle(dir);
   const problems: string[] = [];
-  const owners = blobOwners(manifest);
+  const owners = await blobOwners(layout, manifest);
   const entries = Object.entries(manifest.blobs);
   let bytes = 0;
   await mapLimit(entries, concurrency, async ([digest, size]) => {
     const check = await layout.checkBlob(digest, size);
     bytes += size;
-    const owner = owners.get(digest) ?? 'bundle';
+    const owner = owners.get(digest) ?? 'listed by the bundle, used by nothing';
     if (check.state === 'missing') problems.push(`blob ${digest} (${owner}) is missing`);
     if (check.state === 'corrupt') problems.push(`blob ${digest} (${owner}) is corrupt: ${check.detail}`);
   });
@@ -38,15 +38,41 @@ export async function verifyBundle(
   return { blobs: entries.length, bytes, problems: problems.sort() };
 }
 
-/** Which image/chart/file each blob belongs to, for messages that say what is broken. */
-function blobOwners(manifest: BundleManifest): Map<string, string> {
+/**
+ * Which image, chart or file each blob belongs to, for messages that say what is broken: the
+ * top-level manifests, and through them every platform manifest, config and layer (a manifest
+ * that cannot be read is skipped here; its own check reports it).
+ */
+async function blobOwners(layout: Layout, manifest: BundleManifest): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
-  for (const i of manifest.images) owners.set(i.digest, `image ${i.name} manifest`);
-  for (const c of manifest.charts) {
-    owners.set(c.digest, `chart ${c.name} manifest`);
-    owners.set(c.archiveDigest, `chart ${c.name} archive`);
+  const own = (digest: string, owner: string) => {
+    if (!owners.has(digest)) owners.set(digest, owner);
+  };
+  const walk = async (digest: string, label: string): Promise<void> => {
+    own(digest, `${label} manifest`);
+    let m: ReturnType<typeof parseManifest>['manifest'];
+    try {
+      m = parseManifest(await layout.readBlob(digest)).manifest;
+    } catch {
+      return;
+    }
+    if ('manifests' in m) {
+      for (const child of m.manifests) {
+        const p = child.platform;
+        await walk(child.digest, p ? `${label} ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}` : label);
+      }
+      return;
+    }
+    if ('config' in m) own(m.config.digest, `${label} config`);
+    for (const layer of 'layers' in m ? m.layers : []) own(layer.digest, `${label} layer`);
+  };
+  for (const f of manifest.files) own(f.digest, `file ${f.name}`);
+  for (const c of manifest.charts) own(c.archiveDigest, `chart ${c.name} archive`);
+  for (const i of manifest.images) {
+    await walk(i.digest, `image ${i.name}`);
+    if (i.signature) await walk(i.signature.digest, `image ${i.name} signature`);
   }
-  for (const f of manifest.files) owners.set(f.digest, `file ${f.name}`);
+  for (const c of manifest.charts) await walk(c.digest, `chart ${c.name}`);
   return owners;
 }
 

@@ -48,6 +48,8 @@ describe('bundle verify', () => {
         assert.equal(r.code, 1, `flipped byte in ${digest} went unnoticed`);
         assert.equal(r.errorCode, 'SUPPLY_BUNDLE_CORRUPT');
         assert.match(r.message ?? '', new RegExp(`blob ${digest} .*is corrupt`));
+        // The message names what the blob belongs to (an image's layer, config or manifest; a chart; a file).
+        assert.match(r.message ?? '', new RegExp(`blob ${digest} \\((image|chart|file) [^)]+\\) is corrupt`));
       } finally {
         writeFileSync(file, original);
       }
