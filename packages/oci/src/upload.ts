@@ -3,6 +3,7 @@
  * cross-repository mounts.
  */
 import { Readable } from 'node:stream';
+import { OciError, OciErrorCode, OciExitCode } from './errors.ts';
 import { isTransient, retry } from './retry.ts';
 import { type CallInit, drain, type RegistryTransport } from './transport.ts';
 
@@ -206,6 +207,15 @@ async function finishUpload(
     push: true,
   });
   const text = await res.text().catch(() => '');
+  if (res.status === 400 && /"DIGEST_INVALID"/.test(text)) {
+    // The registry hashed what was sent and it is not `digest`: the content is wrong, not the registry.
+    throw new OciError(
+      OciErrorCode.digestMismatch,
+      `${t.host}: ${what}: the content sent does not hash to ${digest} (the registry refused it: DIGEST_INVALID)`,
+      OciExitCode.failed,
+      { status: res.status },
+    );
+  }
   if (res.status !== 201) throw t.error(res, what, text);
 }
 

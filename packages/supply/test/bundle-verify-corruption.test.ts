@@ -111,4 +111,27 @@ describe('bundle verify', () => {
     assert.equal(r.code, 4);
     assert.match(r.stderr, /^lumen: .* is not an OCI image layout/);
   });
+  it('bundle push of a blob whose content no longer hashes to its digest: exit 1 (a failed proof), the registry keeps nothing', async () => {
+    const [layer] = [...blobs].sort((a, b) => b[1] - a[1])[0] ?? [];
+    assert.ok(layer);
+    const file = path(layer);
+    const original = readFileSync(file);
+    const flipped = Buffer.from(original);
+    flipped[10] = (flipped[10] ?? 0) ^ 0x01;
+    writeFileSync(file, flipped);
+    const airgap = await startRegistry();
+    try {
+      const r = await lumen(['bundle', 'push', fx.bundle, '--registry', airgap.host, '--plain-http']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`^lumen: .*does not hash to ${layer} \\(the registry refused it: DIGEST_INVALID\\)`, 'm'),
+      );
+      const stored = await fetch(`${airgap.url}/v2/${fx.images[0]?.repo}/blobs/${layer}`, { method: 'HEAD' });
+      assert.equal(stored.status, 404, 'the corrupt blob is not in the registry');
+    } finally {
+      writeFileSync(file, original);
+      await airgap.close();
+    }
+  });
 });
