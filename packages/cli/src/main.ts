@@ -73,6 +73,13 @@ export async function main(argv: string[]): Promise<number> {
 // Ctrl-C (or a SIGTERM) ends the run with one line and exit 130; every write is atomic and the long
 // commands resume where they stopped, so running the command again is the way on. Servers a command
 // started (lumen check --server) are stopped by their own exit hook.
+// A crash anywhere (a library's internal assertion in a callback, say) is a bug of lumen: exit 70 with
+// its stack, never the runtime's exit 1, which would read as "a proof failed".
+process.on('uncaughtException', (err) => {
+  console.error(`lumen: internal error: ${err.stack ?? err.message}`);
+  process.exit(ExitCode.internal);
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`lumen: interrupted by ${signal}; run the command again to resume`);

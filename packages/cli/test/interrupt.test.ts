@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '@lumen/testkit';
-import { lumenBin } from '@lumen/testkit/lumen';
+import { lumenBin, runLumenSync } from '@lumen/testkit/lumen';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
 
@@ -34,5 +34,18 @@ describe('an interrupted lumen', () => {
     assert.deepEqual(left, [], 'instance directories of the interrupted run');
     const running = spawnSync('pgrep', ['-f', `lumen-testkit/${child.pid}-`], { encoding: 'utf8' }).stdout.trim();
     assert.equal(running, '', 'etcd or kube-apiserver of the interrupted run still running');
+  });
+});
+
+describe('a crashing lumen', () => {
+  test('an exception thrown in a callback is exit 70 with "internal error", not the runtime exit 1', () => {
+    // A preload that throws from a timer while `lumen check` runs stands in for a library crashing in a callback.
+    const dir = mkdtempSync(join(tmpdir(), 'lumen-crash-'));
+    const boom = join(dir, 'boom.mjs');
+    writeFileSync(boom, 'setTimeout(() => { throw new Error("boom from a callback"); }, 300);\n');
+    const r = runLumenSync(['check'], { cwd: repo, env: { NODE_OPTIONS: `--import=${boom}` } });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 70, r.stderr);
+    assert.match(r.stderr, /^lumen: internal error: Error: boom from a callback/m);
   });
 });
