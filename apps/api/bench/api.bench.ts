@@ -8,7 +8,7 @@
  * - floor: the same work as a keyed POST (hash, Redis lock, the one statement, Redis answer) on bare node:http +
  *   ioredis + pg, without validation, logging, metrics or error handling: how close to the insert baseline any
  *   implementation of that work gets on this machine (bench/server.ts `bare-keyed`);
- * - knobs: ioredis enableAutoPipelining off, LOG_LEVEL=warn, pino's asynchronous destination, tracing on (OTLP export to a
+ * - knobs: ioredis enableAutoPipelining on, LOG_LEVEL=warn, pino's asynchronous destination, tracing on (OTLP export to a
  *   local sink; all requests and 10% sampled), unkeyed POST (the cost of idempotency itself), PG pool sizes.
  *
  * Scenarios are interleaved: every server of a group is started first, then each round runs every scenario once,
@@ -113,12 +113,12 @@ const ab = (what: string, baseline: string, run: Scenario['run']): Scenario[] =>
     : [];
 const allGroups: Record<string, Scenario[]> = {
   hello: [
-    // Same ioredis options as lumen-api's kv/redis.ts (auto-pipelining on); the knob below shows it off.
-    scenario({ name: BARE, server: { env: { BENCH_SERVER: 'bare', BENCH_AUTO_PIPELINING: '1' } }, run: hello }),
+    // Same ioredis options as lumen-api's kv/redis.ts (auto-pipelining off); the knob below shows it on.
+    scenario({ name: BARE, server: { env: { BENCH_SERVER: 'bare' } }, run: hello }),
     scenario({
-      name: 'knob: bare, enableAutoPipelining off',
+      name: 'knob: bare, enableAutoPipelining on',
       baseline: BARE,
-      server: { env: { BENCH_SERVER: 'bare' } },
+      server: { env: { BENCH_SERVER: 'bare', BENCH_AUTO_PIPELINING: '1' } },
       run: hello,
     }),
     scenario({

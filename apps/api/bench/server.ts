@@ -6,7 +6,7 @@
  *   with the knobs the bench varies: `BENCH_PG_POOL_MAX`, `LOG_LEVEL` (logs go to /dev/null: the cost of
  *   serializing and writing them is measured, not a terminal's).
  * Prints `{"port":N}` on stdout once listening. Env: PG_RW_DSN, REDIS_ADDR, REDIS_PASSWORD,
- * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining, as lumen-api's kv/redis.ts sets it),
+ * BENCH_AUTO_PIPELINING=1 (bare only: ioredis enableAutoPipelining on; lumen-api's kv/redis.ts leaves it off),
  * BENCH_LOG_ASYNC=1 (api only: pino's asynchronous destination, a write per line; main.ts writes batches, logger.ts `batched`).
  */
 import { createHash } from 'node:crypto';
@@ -59,7 +59,8 @@ if (process.env.BENCH_SERVER === 'bare') {
     host: config.redis.address.host,
     port: config.redis.address.port,
     password: config.redis.password,
-    enableAutoPipelining: true,
+    // As lumen-api's kv/redis.ts: no auto-pipelining.
+    enableAutoPipelining: false,
   });
   const pool = new pg.Pool({ connectionString: config.postgres.rwDsn, max: 10 });
   await migrate(createPgDatabase({ ...config.postgres, max: 1 }, createLogger({ logLevel: 'warn' })).primary);

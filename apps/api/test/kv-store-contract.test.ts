@@ -75,7 +75,7 @@ describe('redis store with the server frozen', () => {
     const timeoutMs = 1000; // the store's timeout (before())
     assert.equal(await store.incr('frozen'), 1);
     redis.master.freeze();
-    // Waves 300 ms apart: each finds the auto-pipeline of the wave before still waiting for its answers.
+    // Waves 300 ms apart: each is sent while the wave before still waits for its answers.
     const calls: Promise<{ ms: number; error: string }>[] = [];
     for (let wave = 0; wave < 6; wave++) {
       for (let i = 0; i < 5; i++) {

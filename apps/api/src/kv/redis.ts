@@ -31,10 +31,10 @@ export function createRedisStore(config: Exclude<RedisConfig, { mode: 'memory' }
     // A master demoted by Sentinel answers READONLY to writes while ioredis is still connected to it:
     // reconnect (asking the Sentinels for the new master) and resend the command (2).
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
-    // Commands issued in the same event-loop tick go out in one write: 2.1x the req/s of a bare INCR server
-    // under 32 concurrent connections (apps/api/bench/api.bench.ts). Safe only because every call has its
-    // own deadline (see above): a pipeline waits for the one before it without any ioredis timer.
-    enableAutoPipelining: true,
+    // No auto-pipelining: it holds a command issued while the previous batch waits for its answer until
+    // that answer arrives, so a latency of L on the way to Redis cost up to 2 L per command (test:
+    // kv-latency-no-hold-back). What it buys in throughput on loopback is in docs/redis.md.
+    enableAutoPipelining: false,
   };
   const redis =
     config.mode === 'sentinel'
