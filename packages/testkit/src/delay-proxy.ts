@@ -18,13 +18,17 @@ export interface DelayProxy {
   readonly port: number;
   /** Every chunk in the order it reached the proxy. */
   readonly events: ProxyEvent[];
+  /** Client connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
 export async function startDelayProxy(target: { host: string; port: number }, delayMs: number): Promise<DelayProxy> {
   const events: ProxyEvent[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((client) => {
+    connections++;
     const upstream = connect(target.port, target.host);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -52,6 +56,9 @@ export async function startDelayProxy(target: { host: string; port: number }, de
     host: '127.0.0.1',
     port,
     events,
+    get connections() {
+      return connections;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
