@@ -6,17 +6,15 @@
  * test that one).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { freePort, selfSignedCertificate, startRegistry, type Registry as TestRegistry, waitFor } from '@lumen/testkit';
-import { stringify } from 'yaml';
+import { selfSignedCertificate, startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
 import { digestOf, MediaType, OciErrorCode, Registry } from '../src/index.ts';
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
@@ -39,7 +37,7 @@ async function pushBlob(reg: Registry, repo: string, data: Buffer): Promise<stri
 describe('registry client', () => {
   const work = mkdtempSync(join(tmpdir(), 'lumen-oci-'));
   let plain: TestRegistry;
-  let tokenRegistry: ChildProcess | undefined;
+  let tokenRegistry: TestRegistry | undefined;
   let tokenHost = '';
   let tokenServer: Server;
   const tokenRequests: string[] = [];
@@ -91,39 +89,21 @@ describe('registry client', () => {
         .end(JSON.stringify({ token: `${header}.${claims}.${b64url(sig)}` }));
     });
     const tokenPort = await listen(tokenServer);
-    const port = await freePort();
-    tokenHost = `127.0.0.1:${port}`;
-    const config = join(work, 'registry.yml');
-    writeFileSync(
-      config,
-      stringify({
-        version: 0.1,
-        log: { level: 'error', accesslog: { disabled: true } },
-        storage: { filesystem: { rootdirectory: join(work, 'storage') } },
-        http: { addr: tokenHost, secret: randomBytes(16).toString('hex') },
-        auth: {
-          token: {
-            realm: `http://127.0.0.1:${tokenPort}/token`,
-            service: 'lumen-registry',
-            issuer: 'lumen-test',
-            rootcertbundle: cert,
-          },
-        },
-      }),
-    );
-    // testkit's startRegistry has no token-auth option; this file starts that one registry itself.
-    tokenRegistry = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
-    await waitFor('the token-auth registry', async () => {
-      const r = await fetch(`http://${tokenHost}/v2/`).catch(() => undefined);
-      await r?.arrayBuffer();
-      return r?.status === 401;
+    tokenRegistry = await startRegistry({
+      token: {
+        realm: `http://127.0.0.1:${tokenPort}/token`,
+        service: 'lumen-registry',
+        issuer: 'lumen-test',
+        rootCertBundle: cert,
+      },
     });
+    tokenHost = tokenRegistry.host;
   });
 
   after(async () => {
-    tokenRegistry?.kill('SIGKILL');
     await Promise.allSettled([
       plain?.close(),
+      tokenRegistry?.close(),
       new Promise((ok) => tokenServer?.close(ok)),
       ...servers.map((s) => new Promise((ok) => s.close(ok))),
     ]);

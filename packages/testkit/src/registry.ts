@@ -16,6 +16,11 @@ const registryBin = process.env.LUMEN_REGISTRY_BIN ?? '/usr/bin/docker-registry'
 export interface StartRegistryOptions {
   /** Require HTTP basic auth with these credentials (htpasswd, bcrypt). Default: no auth. */
   auth?: { username: string; password: string };
+  /**
+   * Require bearer tokens (Distribution's `auth.token`): clients are sent to `realm` for a JWT that
+   * `issuer` signed with a key certified in the PEM file `rootCertBundle`. The token server is the test's.
+   */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
 export interface Registry {
@@ -59,6 +64,18 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
         },
         http: { addr: `127.0.0.1:${p}`, secret: secret(), headers: { 'X-Content-Type-Options': ['nosniff'] } },
         ...(opts.auth ? { auth: { htpasswd: { realm: 'lumen-test', path: join(dir, 'htpasswd') } } } : {}),
+        ...(opts.token
+          ? {
+              auth: {
+                token: {
+                  realm: opts.token.realm,
+                  service: opts.token.service,
+                  issuer: opts.token.issuer,
+                  rootcertbundle: opts.token.rootCertBundle,
+                },
+              },
+            }
+          : {}),
       }),
     );
     return startDaemon(
