@@ -67,6 +67,8 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
   const sig = signal ? { signal } : {};
   /** A repository known to hold each blob (found by HEAD or uploaded there), to mount from. */
   const holderOf = new Map<string, string>();
+  /** The repositories of this bundle whose images or charts use each blob: where an earlier push left it. */
+  const usersOf = await blobUsers(layout, manifest);
   /**
    * Work on one digest is serialized (different digests run in parallel): the second image that
    * needs a shared layer then finds it in the first one's repository and mounts it.
@@ -86,6 +88,16 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
       holderOf.set(d.digest, repo);
       item.skipped++;
       return;
+    }
+    if (!holderOf.has(d.digest)) {
+      // Not seen in this run yet (another image's tree may not have got there): ask the other repositories
+      // that use it, so a layer an earlier push left there is mounted, not uploaded again.
+      for (const other of usersOf.get(d.digest) ?? []) {
+        if (other !== repo && (await registry.hasBlob(other, d.digest, signal))) {
+          holderOf.set(d.digest, other);
+          break;
+        }
+      }
     }
     const holder = holderOf.get(d.digest);
     if (holder !== undefined && holder !== repo && (await registry.mountBlob(repo, d.digest, holder, signal))) {
@@ -164,6 +176,26 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
     bytes: total('bytes'),
     resumes: total('resumes'),
   };
+}
+
+/** For every blob of the bundle, the repositories whose image or chart trees reference it. */
+async function blobUsers(
+  layout: Awaited<ReturnType<typeof readBundle>>['layout'],
+  manifest: Awaited<ReturnType<typeof readBundle>>['manifest'],
+): Promise<Map<string, Set<string>>> {
+  const users = new Map<string, Set<string>>();
+  const walk = async (digest: string, repo: string): Promise<void> => {
+    const { manifest: m } = parseManifest(await layout.readBlob(digest));
+    for (const d of referencedDescriptors(m)) {
+      const set = users.get(d.digest) ?? new Set<string>();
+      set.add(repo);
+      users.set(d.digest, set);
+      if ('manifests' in m) await walk(d.digest, repo);
+    }
+  };
+  for (const img of manifest.images) await walk(img.digest, img.repository);
+  for (const c of manifest.charts) await walk(c.digest, c.repository);
+  return users;
 }
 
 function newItem(kind: 'image' | 'chart', name: string, reference: string): PushedItem {
