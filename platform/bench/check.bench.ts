@@ -93,6 +93,7 @@ try {
       `ms/object (${(applyMs / first.judged.size).toFixed(2)} ms per judged object)`,
     ),
   );
+  api.close();
 } finally {
   await server.close();
 }

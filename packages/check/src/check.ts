@@ -198,12 +198,13 @@ async function serverStage(
   onProgress: CheckOptions['onProgress'],
 ): Promise<{ result: ServerStage; summary: ServerSummary }> {
   let started: Awaited<ReturnType<typeof startServer>> | undefined;
+  let api: ApiClient | undefined;
   try {
     if ('start' in target) {
       onProgress?.('server: starting kube-apiserver and etcd from the tool cache');
       started = await startServer();
     }
-    const api = new ApiClient('start' in target ? (started?.kubeconfig ?? '') : target.kubeconfig);
+    api = new ApiClient('start' in target ? (started?.kubeconfig ?? '') : target.kubeconfig);
     onProgress?.(`server: applying ${objects.length} objects in dry run on ${api.server}`);
     const result = await proveOnServer(api, setup, objects, facts.components);
     const summary: ServerSummary = {
@@ -216,6 +217,7 @@ async function serverStage(
     };
     return { result, summary };
   } finally {
+    api?.close();
     await started?.close();
   }
 }

@@ -4,32 +4,17 @@
  * cache comes before PATH so that a different helm on the machine never changes the proof.
  */
 import { execFile } from 'node:child_process';
-import { delimiter, join } from 'node:path';
-import { executable, toolsBin, toolVariable } from '@lumen/testkit/tools';
+import { locateTool } from '@lumen/testkit/tools';
 import { CheckError, CheckErrorCode } from './errors.ts';
 
-export { toolsBin };
-
 /**
- * Path of engine `name`: `LUMEN_<NAME>` (e.g. `LUMEN_HELM=/opt/helm`), the tool cache, PATH.
- * Throws CHECK_ENGINE_MISSING (exit 5) naming every place it looked.
+ * Path of engine `name`: `LUMEN_<NAME>` (e.g. `LUMEN_HELM=/opt/helm`), the tool cache, PATH
+ * (`locateTool` of @lumen/testkit/tools). Throws CHECK_ENGINE_MISSING (exit 5) naming where it looked.
  */
 export function findEngine(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const variable = toolVariable(name);
-  const explicit = env[variable];
-  if (explicit) {
-    if (executable(explicit)) return explicit;
-    throw new CheckError(CheckErrorCode.engineMissing, `${variable}=${explicit} is not an executable file`);
-  }
-  const cached = join(toolsBin(env), name);
-  if (executable(cached)) return cached;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && executable(join(dir, name))) return join(dir, name);
-  }
-  throw new CheckError(
-    CheckErrorCode.engineMissing,
-    `${name} is not installed: looked in ${toolsBin(env)} and on PATH (run 'bash scripts/tools.sh', or set ${variable})`,
-  );
+  const found = locateTool(name, env);
+  if ('missing' in found) throw new CheckError(CheckErrorCode.engineMissing, found.missing);
+  return found.path;
 }
 
 /** Result of one engine run. */

@@ -6,12 +6,12 @@
 export type { ChartSource } from './charts.ts';
 export { builtinRules, type CheckOptions, type CheckResult, proveAll, runCheck } from './check.ts';
 export { buildCluster, type Cluster, type Workload } from './cluster.ts';
-export { findEngine, toolsBin } from './engines.ts';
+export { findEngine } from './engines.ts';
 export { CheckError, CheckErrorCode, type CheckErrorCodeValue } from './errors.ts';
 export { loadManifests, parseManifests } from './manifests.ts';
 export { connection, type Peer, type Verdict } from './network.ts';
 export { formatCharts, formatJson, formatServer, formatSummary, formatViolation } from './report.ts';
-export { checkAdmission, gatorVersion } from './rules/admission.ts';
+export { checkAdmission } from './rules/admission.ts';
 export { checkImages } from './rules/image-pinned.ts';
 export { type ProofContext, type Rule, rules } from './rules/index.ts';
 export { checkNetwork, networkContext, outsider, reach } from './rules/network.ts';

@@ -49,17 +49,6 @@ export function gatorBin(): string {
   return findEngine('gator');
 }
 
-let versionCache: Promise<string> | undefined;
-
-/** `gator v3.23.1`, as the binary reports it (for the summary line). */
-export function gatorVersion(bin = gatorBin()): Promise<string> {
-  versionCache ??= runEngine(bin, ['--version']).then((r) => {
-    const m = /version (v\S+)/.exec(r.stdout);
-    return m ? `gator ${m[1]}` : 'gator (unknown version)';
-  });
-  return versionCache;
-}
-
 /** A fatal gator error that names the template or Constraint it could not load. */
 function failedPolicy(stderr: string): { kind: 'template' | 'constraint'; name: string; reason: string } | undefined {
   const m = /adding (template|constraint) "([^"]+)": (.*)/.exec(stderr);
