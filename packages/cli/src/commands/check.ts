@@ -1,17 +1,9 @@
 import { readFileSync } from 'node:fs';
-/** `lumen check`: the platform's proof inputs handed to @lumen/check. */
-import {
-  type ChartSource,
-  CheckError,
-  CheckErrorCode,
-  formatCharts,
-  formatJson,
-  formatServer,
-  formatSummary,
-  formatViolation,
-  runCheck,
-} from '@lumen/check';
-import { checkInputs } from '@lumen/platform';
+/**
+ * `lumen check`: the platform's proof inputs handed to @lumen/check. Both are loaded when the command
+ * runs, not when the table is read: `lumen --help` and `lumen check --help` need neither.
+ */
+import type { ChartSource } from '@lumen/check';
 import type { CommandTable } from '../types.ts';
 
 const usage = `usage: lumen check [PATH…] [--json] [--deploy DIR] [--inventory DIR]
@@ -50,23 +42,32 @@ Exit codes: 0 every proof holds, 1 violations, 2 unreadable or invalid input, 3 
 (registry or bundle) or --kubeconfig's API server unreachable or unreadable, 5 an engine
 (helm, gator, kube-apiserver, etcd) missing or failing to run.`;
 
-function readKubeconfig(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CheckError(
-      CheckErrorCode.unreadable,
-      `--kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-}
-
 /** The `lumen check` command. */
 export const commands: CommandTable = {
   check: {
     summary: 'prove the rendered platform (or manifests on top of it) without a cluster',
     usage,
     async run(args) {
+      const {
+        CheckError,
+        CheckErrorCode,
+        formatCharts,
+        formatJson,
+        formatServer,
+        formatSummary,
+        formatViolation,
+        runCheck,
+      } = await import('@lumen/check');
+      const readKubeconfig = (file: string): string => {
+        try {
+          return readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new CheckError(
+            CheckErrorCode.unreadable,
+            `--kubeconfig ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          );
+        }
+      };
       const paths: string[] = [];
       let json = false;
       let deployDir = 'deploy';
@@ -111,6 +112,7 @@ export const commands: CommandTable = {
           throw new CheckError(CheckErrorCode.usage, '--plain-http goes with --registry');
         chosen.plainHttp = true;
       }
+      const { checkInputs } = await import('@lumen/platform');
       const inputs = await checkInputs(inventoryDir);
       const result = await runCheck({
         deployDir,

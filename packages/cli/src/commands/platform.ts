@@ -1,27 +1,22 @@
 /**
- * `lumen render` and `lumen release bump`, over @lumen/platform (see ../main.ts for the owner table).
+ * `lumen render`, `lumen node-firewall` and `lumen release bump`, over @lumen/platform (see ../main.ts for
+ * the owner table). The platform is loaded when a command runs, not when `lumen --help` reads the table.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
-import {
-  bumpRelease,
-  diffDeploy,
-  nodeFirewall,
-  PlatformError,
-  PlatformErrorCode,
-  render,
-  writeDeploy,
-} from '@lumen/platform';
 import type { CommandTable } from '../types.ts';
 
 /** deploy/ at the repository root (next to inventory/). */
 const defaultOut = resolve(DEFAULT_INVENTORY_DIR, '..', 'deploy');
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+const platform = () => import('@lumen/platform');
+
+async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (err) {
+    const { PlatformError, PlatformErrorCode } = await platform();
     throw new PlatformError(PlatformErrorCode.usage, (err as Error).message);
   }
 }
@@ -44,7 +39,12 @@ export const commands: CommandTable = {
       '4 cannot write DIR, 70 an object failed validation (a bug in platform/src).',
     ].join('\n'),
     async run(args) {
-      const v = parse(args, { out: { type: 'string' }, inventory: { type: 'string' }, check: { type: 'boolean' } });
+      const v = await parse(args, {
+        out: { type: 'string' },
+        inventory: { type: 'string' },
+        check: { type: 'boolean' },
+      });
+      const { diffDeploy, render, writeDeploy } = await platform();
       const out = resolve(v.out ?? defaultOut);
       const { files, skipped } = render(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR));
       for (const s of skipped) console.error(`lumen: not rendered yet: ${s.component}: ${s.reason}`);
@@ -78,7 +78,8 @@ export const commands: CommandTable = {
       'Exit codes: 0 ok, 2 bad usage or inventory.',
     ].join('\n'),
     async run(args) {
-      const v = parse(args, { inventory: { type: 'string' } });
+      const v = await parse(args, { inventory: { type: 'string' } });
+      const { nodeFirewall } = await platform();
       process.stdout.write(nodeFirewall(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)));
       return 0;
     },
@@ -100,7 +101,8 @@ export const commands: CommandTable = {
       'Exit codes: 0 ok, 2 bad usage or digest/tag, 4 cannot write, 70 internal error.',
     ].join('\n'),
     async run(args) {
-      const v = parse(args, {
+      const { bumpRelease, PlatformError, PlatformErrorCode } = await platform();
+      const v = await parse(args, {
         digest: { type: 'string' },
         tag: { type: 'string' },
         image: { type: 'string' },
