@@ -1,7 +1,7 @@
 /**
  * A lock whose caller gave up never holds the key: with Redis frozen or down, `SET NX PX` outlives the
  * store's deadline in ioredis' queues and still takes effect once Redis answers again. Before the fix
- * that lock then held the idempotency key for its whole TTL (30 s in production), and every retry of
+ * that lock then held the idempotency key for its whole TTL (30 s then; a 2 s lease now, docs/idempotency.md), and every retry of
  * that key was refused `409 idempotency_in_flight`. Now the store undoes a lock that lands after its
  * caller gave up. Real Redis (testkit), frozen (SIGSTOP) and killed/restarted on the same port.
  */

@@ -22,6 +22,11 @@ export interface BoundedStore {
   ): Promise<boolean | undefined>;
   /** `store.release`; a failure or timeout is logged, never thrown. */
   release(request: FastifyRequest, key: string, lock: string): Promise<unknown>;
+  /**
+   * Keeps `lock` alive while its request runs: renewed for `lockTtlMs` every third of it while `held()`. A process
+   * that dies mid-request stops renewing, so its lock is gone `lockTtlMs` later. Returns the function that stops it.
+   */
+  keepAlive(request: FastifyRequest, key: string, lock: string, held: () => boolean): () => void;
 }
 
 export function boundedStore(store: IdempotencyStore, timeoutMs: number, lockTtlMs: number): BoundedStore {
@@ -48,6 +53,17 @@ export function boundedStore(store: IdempotencyStore, timeoutMs: number, lockTtl
     },
     release(request, key, lock) {
       return guarded(request, store.release(key, lock), timeoutMs, 'releasing an idempotency key');
+    },
+    keepAlive(request, key, lock, held) {
+      const timer = setInterval(
+        () => {
+          if (held())
+            void guarded(request, store.renew(key, lock, lockTtlMs, held), timeoutMs, 'renewing an idempotency lock');
+        },
+        Math.max(1, Math.floor(lockTtlMs / 3)),
+      );
+      timer.unref();
+      return () => clearInterval(timer);
     },
   };
 }

@@ -73,6 +73,7 @@ export function idempotencyHooks(settings: HookSettings) {
     const record = previous === null ? undefined : parseRecord(previous);
     if (previous === null || (record === undefined && (await store.replaceUnreadable(s.storeKey, previous, lock)))) {
       s.lock = lock;
+      s.stopRenewing = store.keepAlive(request, s.storeKey, lock, () => s.lock === lock);
       request.idempotency = ledgerContext(s, ttlSeconds);
       return;
     }
@@ -93,6 +94,7 @@ export function idempotencyHooks(settings: HookSettings) {
     const lock = s?.lock;
     if (s === undefined || lock === undefined) return payload;
     s.lock = undefined;
+    s.stopRenewing?.();
     const status = reply.statusCode;
     const body =
       typeof payload === 'string'
@@ -130,6 +132,7 @@ export function idempotencyHooks(settings: HookSettings) {
     if (s.lock !== undefined) {
       const lock = s.lock;
       s.lock = undefined;
+      s.stopRenewing?.();
       s.outcome ??= 'released';
       void store.release(request, s.storeKey, lock);
     }

@@ -33,5 +33,12 @@ export function kvIdempotencyStore(kv: Pick<KeyValueStore, 'setIfAbsent' | 'get'
     async release(key, expected) {
       if ((await kv.get(key)) === expected) await kv.del(key);
     },
+    async renew(key, expected, ttlMs, held) {
+      // `held()` is asked after the GET, right before the SET is sent: a request that has just stored its answer
+      // (sent after the GET, on the same connection) stops holding first, so the SET never overwrites that answer.
+      if ((await kv.get(key)) !== expected || !held()) return false;
+      await kv.set(key, expected, ttlMs);
+      return true;
+    },
   };
 }

@@ -27,12 +27,15 @@ import { prune } from './ledger.ts';
 import { documentIdempotency } from './openapi.ts';
 import type { IdempotencyOptions } from './types.ts';
 
+/** Default lease of a running request on its key, ms (types.ts `lockTtlMs`). */
+export const LOCK_TTL_MS = 2000;
+
 /** The Fastify plugin. Register it BEFORE the routes: it attaches to POST/DELETE routes as they are added. */
 export async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptions): Promise<void> {
   const ttlSeconds = options.ttlSeconds ?? 86_400;
   const { ledger } = options;
   const hooks = idempotencyHooks({
-    store: boundedStore(options.store, options.storeTimeoutMs ?? 1000, options.lockTtlMs ?? 30_000),
+    store: boundedStore(options.store, options.storeTimeoutMs ?? 1000, options.lockTtlMs ?? LOCK_TTL_MS),
     outcomes: options.outcomes,
     ttlSeconds,
     conflictRetryAfter: String(options.conflictRetryAfterSeconds ?? 1),

@@ -15,6 +15,8 @@ export interface RequestState {
   fingerprint: string;
   /** Our lock's exact value while we hold it; undefined when not (or no longer) held. */
   lock: string | undefined;
+  /** Stops renewing the lock (deadline.ts `keepAlive`); set while `lock` is. */
+  stopRenewing: (() => void) | undefined;
   /** Set when the answer is a replay from PostgreSQL: store it in Redis again, count it as recovered. */
   recovered: boolean;
   outcome: IdempotencyOutcome | undefined;
@@ -29,6 +31,7 @@ export function requestState(key: string, outcome: IdempotencyOutcome | undefine
     hash: undefined,
     fingerprint: '',
     lock: undefined,
+    stopRenewing: undefined,
     recovered: false,
     outcome,
   };

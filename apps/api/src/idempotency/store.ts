@@ -50,6 +50,11 @@ export interface IdempotencyStore {
   replace(key: string, expected: string, next: string, ttlMs: number): Promise<boolean>;
   /** Deletes the key only if its value still equals `expected`. */
   release(key: string, expected: string): Promise<void>;
+  /**
+   * Extends the key's TTL to `ttlMs` only if its value still equals `expected` and `held()` still says so when the
+   * extension is sent; resolves whether it did. Keeps a running request's lock alive (a lease).
+   */
+  renew(key: string, expected: string, ttlMs: number, held: () => boolean): Promise<boolean>;
 }
 
 /** Redis key of an idempotency key (namespaced so it never collides with application keys). */

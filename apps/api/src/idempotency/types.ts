@@ -35,8 +35,10 @@ export interface IdempotencyOptions {
   /** How long a finished answer is replayed: Redis PX and PostgreSQL row age. Default 86400 (24 h). */
   ttlSeconds?: number;
   /**
-   * How long a running request holds its key. A crashed process leaves its lock behind this long (duplicates get
-   * 409 meanwhile); it must exceed the longest request (statement timeout 5 s, connect timeout 2 s). Default 30000.
+   * The lease of a running request on its key: the lock is set for this long and renewed every third of it while
+   * the request runs, so a process that dies mid-request blocks the key (409) for at most this long. Default 2000:
+   * the pod-kill drill (docs/drills.md) requires a killed instance's keys to be accepted within 1 s of its
+   * replacement being in rotation; with the former 30 s lock they were refused for 30 s.
    */
   lockTtlMs?: number;
   /** Longest wait for one store call before answering 503. Default 1000 (REDIS_TIMEOUT_MS). */
