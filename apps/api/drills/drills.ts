@@ -8,7 +8,7 @@
  * - no duplicate rows, no acknowledged write lost (every acknowledged id is stored, under its own name);
  * - no crash: every instance not killed on purpose exits 0 when it is finally sent SIGTERM;
  * - no failed request (5xx, network error, 409 in flight) outside the fault window, which closes 1 s after the
- *   return;
+ *   return (a request in flight when the fault began counts as inside);
  * - every key refused during the fault is accepted within 1 s of the return.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -411,7 +411,8 @@ export function judge(drill: Drill, run: FinishedRun): DrillResult {
   const { window, attempts } = run;
   const closesAt = window.recoveredAt + RECOVERY_MS;
   const failures = attempts.filter(failed);
-  const outside = failures.filter((a) => a.start < window.faultAt || a.start > closesAt);
+  // A request in flight when the fault began may fail with it: outside means settled before it, or sent after.
+  const outside = failures.filter((a) => a.end < window.faultAt || a.start > closesAt);
   const refused = run.writes.filter((w) => w.firstRefusedAt !== undefined && w.firstRefusedAt >= window.faultAt);
   const late = refused.filter((w) => w.acknowledgedAt === undefined || w.acknowledgedAt > closesAt);
   const slowest = Math.max(
