@@ -7,7 +7,50 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * Where the .d.ts files are read: node_modules on disk; in the single executable, the asset its build packs them
+ * into (`model-types.json`: `/node_modules/<package>/<path>.d.ts` → text, scripts/build-cli.ts), with the same
+ * layout, so the lookups below are the same.
+ */
+interface TypeFiles {
+  exists(file: string): boolean;
+  read(file: string): string;
+  /** The .d.ts beside a model module's code (`kubernetes-models/apps/v1/Deployment`). */
+  of(module: string): string;
+}
+
+/** The asset key of the packed .d.ts files. */
+export const MODEL_TYPES_ASSET = 'model-types.json';
+
+const typeFiles: TypeFiles = isSea() ? packedTypeFiles() : diskTypeFiles();
+
+function diskTypeFiles(): TypeFiles {
+  return {
+    exists: existsSync,
+    read: (file) => readFileSync(file, 'utf8'),
+    of: (module) => fileURLToPath(import.meta.resolve(module)).replace(/\.(m?js)$/, '.d.ts'),
+  };
+}
+
+function packedTypeFiles(): TypeFiles {
+  let files: Record<string, string> | undefined;
+  const all = () => {
+    files ??= JSON.parse(getAsset(MODEL_TYPES_ASSET, 'utf8')) as Record<string, string>;
+    return files;
+  };
+  return {
+    exists: (file) => Object.hasOwn(all(), file),
+    read: (file) => {
+      const text = all()[file];
+      if (text === undefined) throw new Error(`${file}: not in the executable's ${MODEL_TYPES_ASSET}`);
+      return text;
+    },
+    of: (module) => `/node_modules/${module}.d.ts`,
+  };
+}
 
 /** The shape of a field's value, as far as unknown-field detection needs it. */
 type FieldType =
@@ -34,7 +77,8 @@ function readDts(file: string): DtsFile {
   const cached = files.get(file);
   if (cached) return cached;
   // Comments carry `{`, `"` and `;` that would confuse the scanner below.
-  const text = readFileSync(file, 'utf8')
+  const text = typeFiles
+    .read(file)
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/^\s*\/\/.*$/gm, '');
   const imports = new Map<string, string>();
@@ -60,7 +104,7 @@ function readDts(file: string): DtsFile {
 function locate(specifier: string, fromFile: string): string | undefined {
   if (specifier.startsWith('.')) {
     const base = resolve(dirname(fromFile), specifier).replace(/\.(m?js)$/, '');
-    return existsSync(`${base}.d.ts`) ? `${base}.d.ts` : undefined;
+    return typeFiles.exists(`${base}.d.ts`) ? `${base}.d.ts` : undefined;
   }
   const parts = specifier.split('/');
   const pkgLen = specifier.startsWith('@') ? 2 : 1;
@@ -68,7 +112,7 @@ function locate(specifier: string, fromFile: string): string | undefined {
   const sub = parts.slice(pkgLen).join('/') || 'index';
   for (let dir = dirname(fromFile); ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', pkg, `${sub.replace(/\.(m?js)$/, '')}.d.ts`);
-    if (existsSync(candidate)) return candidate;
+    if (typeFiles.exists(candidate)) return candidate;
     if (dirname(dir) === dir) return undefined;
   }
 }
@@ -226,9 +270,8 @@ const roots = new Map<string, FieldType | null>();
 /** The declared type of a kubernetes-models module's main interface (`I<Kind>`), or null. */
 function rootOf(module: string, kind: string): FieldType | null {
   try {
-    const js = fileURLToPath(import.meta.resolve(module));
-    const dts = js.replace(/\.(m?js)$/, '.d.ts');
-    return existsSync(dts) ? resolveRef({ kind: 'ref', name: `I${kind}`, file: dts }) : null;
+    const dts = typeFiles.of(module);
+    return typeFiles.exists(dts) ? resolveRef({ kind: 'ref', name: `I${kind}`, file: dts }) : null;
   } catch {
     return null;
   }

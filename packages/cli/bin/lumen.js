@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(realpathSync(fileURLToPath(import.meta.url)));
-const main = join(here, '..', 'src', 'main.ts');
+const main = join(here, '..', 'src', 'cli.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {

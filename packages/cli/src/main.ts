@@ -18,6 +18,7 @@ const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
   render: () => import('./commands/platform.ts'),
   'node-firewall': () => import('./commands/platform.ts'),
   check: () => import('./commands/check.ts'),
+  version: () => import('./commands/version.ts'),
 };
 
 async function allCommands(): Promise<CommandTable> {
@@ -70,33 +71,40 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(args);
 }
 
-// Ctrl-C (or a SIGTERM) ends the run with one line and exit 130; every write is atomic and the long
-// commands resume where they stopped, so running the command again is the way on. Servers a command
-// started (lumen check --server) are stopped by their own exit hook.
-// A crash anywhere (a library's internal assertion in a callback, say) is a bug of lumen: exit 70 with
-// its stack, never the runtime's exit 1, which would read as "a proof failed".
-process.on('uncaughtException', (err) => {
-  console.error(`lumen: internal error: ${err.stack ?? err.message}`);
-  process.exit(ExitCode.internal);
-});
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`lumen: interrupted by ${signal}; run the command again to resume`);
-    process.exit(ExitCode.interrupted);
+/**
+ * Runs the CLI as a process: the signal and crash handlers below, then {@link main} on `argv`, its result as the
+ * exit code. Called by the entry (cli.ts), never on import, so the single executable's bundle can start it
+ * without top-level await.
+ */
+export async function runProcess(argv: string[]): Promise<void> {
+  // Ctrl-C (or a SIGTERM) ends the run with one line and exit 130; every write is atomic and the long
+  // commands resume where they stopped, so running the command again is the way on. Servers a command
+  // started (lumen check --server) are stopped by their own exit hook.
+  // A crash anywhere (a library's internal assertion in a callback, say) is a bug of lumen: exit 70 with
+  // its stack, never the runtime's exit 1, which would read as "a proof failed".
+  process.on('uncaughtException', (err) => {
+    console.error(`lumen: internal error: ${err.stack ?? err.message}`);
+    process.exit(ExitCode.internal);
   });
-}
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (isCodedError(err)) {
-    console.error(`lumen: ${err.message}`);
-    // LUMEN_DEBUG=1 adds the stable error code (what scripts and tests may match on) on a line of its own.
-    if (process.env.LUMEN_DEBUG === '1') console.error(`lumen: error code ${err.code}`);
-    process.exitCode = err.exitCode;
-  } else {
-    console.error(`lumen: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = ExitCode.internal;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`lumen: interrupted by ${signal}; run the command again to resume`);
+      process.exit(ExitCode.interrupted);
+    });
+  }
+
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    if (isCodedError(err)) {
+      console.error(`lumen: ${err.message}`);
+      // LUMEN_DEBUG=1 adds the stable error code (what scripts and tests may match on) on a line of its own.
+      if (process.env.LUMEN_DEBUG === '1') console.error(`lumen: error code ${err.code}`);
+      process.exitCode = err.exitCode;
+    } else {
+      console.error(`lumen: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exitCode = ExitCode.internal;
+    }
   }
 }

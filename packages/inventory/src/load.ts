@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { parseReferenceParts } from '@lumen/oci';
 import { LineCounter, parseDocument } from 'yaml';
@@ -78,8 +79,14 @@ export interface LoadOptions {
   ignoreStaleLock?: boolean;
 }
 
-/** The repository's own inventory directory (`<repo>/inventory`), independent of the working directory. */
-export const DEFAULT_INVENTORY_DIR = fileURLToPath(new URL('../../../inventory/', import.meta.url));
+/**
+ * The default inventory directory: the repository's own (`<repo>/inventory`, independent of the working directory)
+ * when lumen runs from the repository; `./inventory` of the working directory when it runs as the single
+ * executable, which has no repository around it.
+ */
+export const DEFAULT_INVENTORY_DIR = isSea()
+  ? resolve('inventory')
+  : fileURLToPath(new URL('../../../inventory/', import.meta.url));
 
 /** File names inside an inventory directory. */
 export const INVENTORY_FILES = {

@@ -8,6 +8,7 @@ import { kubernetesModelGroups } from '../api-groups.ts';
 import { unknownFields } from '../known-fields.ts';
 import { localSchemas, validateLocal } from '../local-schemas.ts';
 import { apiGroup, objectId, servedCrdVersions } from '../manifests.ts';
+import { importModel } from '../models.ts';
 import { imageSyntaxErrors, syntaxErrors } from '../syntax.ts';
 import type { K8sObject, SourcedObject, Violation } from '../types.ts';
 
@@ -44,7 +45,7 @@ function key(obj: K8sObject): string {
 
 async function loadModel(specifier: string, kind: string): Promise<KindSchema | null> {
   try {
-    const mod = (await import(specifier)) as Record<string, new (data: unknown) => { validate(): void }>;
+    const mod = (await importModel(specifier)) as Record<string, new (data: unknown) => { validate(): void }>;
     const Model = mod[kind];
     if (!Model) return null;
     return {
