@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { inject } from 'postject';
 import { MODEL_PACKAGES } from '../packages/check/src/models.ts';
+import { checkoutRevision } from '../packages/cli/src/commands/version.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const nodeModules = join(root, 'node_modules');
@@ -72,7 +73,7 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
     const started = Date.now();
     const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')) as { version: string })
       .version;
-    const revision = sourceRevision();
+    const revision = checkoutRevision(root);
     const script = join(work, 'lumen.cjs');
     const result = await build({
       entryPoints: [join(root, 'packages/cli/src/cli.ts')],
@@ -147,17 +148,6 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
     return built;
   } finally {
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The commit the sources are at, `+dirty` when the checkout has changes; `unknown` outside git. */
-function sourceRevision(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return `${git('rev-parse', 'HEAD')}${git('status', '--porcelain') === '' ? '' : '+dirty'}`;
-  } catch {
-    return 'unknown';
   }
 }
 

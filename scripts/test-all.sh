@@ -18,9 +18,13 @@ declare -A need=(
   [/usr/bin/ping]=iputils-ping
   [/usr/sbin/ip]=iproute2
   [/usr/bin/pgrep]=procps
+  # The arm64 single executable runs under qemu-user with Debian's arm64 cross C and C++ libraries as its root.
+  [/usr/bin/qemu-aarch64-static]=qemu-user-static
+  [/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1]=libc6-arm64-cross
+  [/usr/aarch64-linux-gnu/lib/libstdc++.so.6]=libstdc++6-arm64-cross
 )
 missing=()
-for bin in "${!need[@]}"; do [ -x "$bin" ] || missing+=("${need[$bin]}"); done
+for bin in "${!need[@]}"; do [ -e "$bin" ] || missing+=("${need[$bin]}"); done
 # PostgreSQL: any major version the distribution ships (Debian 12: 15, Ubuntu 24.04: 16); the harness picks the newest.
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then

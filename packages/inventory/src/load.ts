@@ -229,7 +229,8 @@ export function unlockedEntries(inv: Inventory): string[] {
     );
   }
   for (const file of inv.files) {
-    if (file.digest) continue;
+    // Built here (`path`): the bundle pins it when it carries it.
+    if (file.digest || file.path !== undefined) continue;
     out.push(
       `${where}: files.${file.name}: ${notLockedReason(inv.lock.files[file.name]?.version, file.version, 'version')}`,
     );

@@ -130,21 +130,37 @@ export const chartSchema = z
 /** `charts.yaml`. */
 export const chartsFileSchema = z.strictObject({ charts: z.array(chartSchema).min(1) });
 
-/** One downloadable file carried across the gap (the K3s binary, its airgap image tarball, the install script). */
-export const fileSchema = z.strictObject({
-  /** Short stable id (`k3s-arm64`). */
-  name: nameSchema,
-  /** Download URL (https only). */
-  url: z.string().regex(/^https:\/\/\S+$/, 'must be an https:// URL'),
-  /** Upstream version of the file (`v1.33.5+k3s1`). */
-  version: z.string().min(1),
-  /** Platform it is for; absent for platform-independent files. */
-  platform: platformSchema.optional(),
-  /** Where the file goes on the node (documentation for the provisioning roles). */
-  installPath: z.string().startsWith('/').optional(),
-  /** Free text. */
-  note: z.string().optional(),
-});
+/**
+ * One file carried across the gap: downloaded (the K3s binary, its airgap image tarball, the install script: `url`,
+ * pinned by lock.yaml) or built by this repository (lumen's own executables: `path`, pinned by the bundle that
+ * carries them — their bytes change with every commit, so no committed lock could hold them).
+ */
+export const fileSchema = z
+  .strictObject({
+    /** Short stable id (`k3s-arm64`). */
+    name: nameSchema,
+    /** Download URL (https only). */
+    url: z
+      .string()
+      .regex(/^https:\/\/\S+$/, 'must be an https:// URL')
+      .optional(),
+    /** A file this repository builds, relative to the repository root (the inventory's parent): `dist/lumen-linux-amd64`. */
+    path: z
+      .string()
+      .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))\S+$/, 'must be a relative path inside the repository')
+      .optional(),
+    /** Upstream version of the file (`v1.33.5+k3s1`). */
+    version: z.string().min(1),
+    /** Platform it is for; absent for platform-independent files. */
+    platform: platformSchema.optional(),
+    /** Where the file goes on the node (documentation for the provisioning roles). */
+    installPath: z.string().startsWith('/').optional(),
+    /** Free text. */
+    note: z.string().optional(),
+  })
+  .refine((f) => (f.url === undefined) !== (f.path === undefined), {
+    message: 'needs exactly one of url (downloaded) and path (built here)',
+  });
 
 /** `files.yaml` (optional). */
 export const filesFileSchema = z.strictObject({ files: z.array(fileSchema) });

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Inventory } from '@lumen/inventory';
 import {
@@ -291,6 +293,32 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
     const files: BundleFile[] = [];
     await mapLimit(inv.files, concurrency, async (file) => {
       const item = `file ${file.name}`;
+      if (file.path !== undefined) {
+        // Built here (lumen's own executables): pinned by this bundle, from the bytes on disk now.
+        progress.start(item);
+        const source = join(dirname(inv.dir), file.path);
+        const { digest, size } = await hashFile(source, file.name);
+        if ((await layout.checkBlob(digest)).state !== 'ok') {
+          await layout.writeBlobStream(digest, createReadStream(source));
+          result.fetched++;
+          result.bytesFetched += size;
+        } else {
+          result.reused++;
+        }
+        blobs[digest] = size;
+        result.bytesTotal += size;
+        files.push({
+          name: file.name,
+          path: file.path,
+          version: file.version,
+          ...(file.platform ? { platform: file.platform } : {}),
+          digest,
+          size,
+        });
+        result.files++;
+        progress.done(item, `${file.version} ${digest}`);
+        return;
+      }
       if (!file.digest) {
         throw new SupplyError(
           SupplyErrorCode.lockMismatch,
@@ -300,7 +328,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       progress.start(item);
       let size = (await layout.checkBlob(file.digest)).state === 'ok' ? await layout.blobSize(file.digest) : undefined;
       if (size === undefined) {
-        const res = await download(file.url, signal ? { signal } : {});
+        const res = await download(file.url as string, signal ? { signal } : {});
         const body = res.body;
         body.on('data', (c: Buffer) => progress.advance(item, c.length));
         try {
@@ -323,7 +351,7 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       result.bytesTotal += size;
       files.push({
         name: file.name,
-        url: file.url,
+        url: file.url as string,
         version: file.version,
         ...(file.platform ? { platform: file.platform } : {}),
         digest: file.digest,
@@ -404,4 +432,23 @@ async function copyBlobsOf(
   await mapLimit([...descs.values()], descs.size, (d) =>
     ensureBlob(item, d, () => registry.fetchBlob(repo, d.digest, { size: d.size, ...(signal ? { signal } : {}) })),
   );
+}
+
+/** SHA-256 and size of a file this repository built; a missing one says how to build it. */
+async function hashFile(path: string, name: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new SupplyError(
+      SupplyErrorCode.io,
+      `file ${name}: ${path} ${missing ? "not found (build it first: 'npm run build:cli' for lumen's executables)" : `unreadable: ${(err as Error).message}`}`,
+    );
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }

@@ -53,7 +53,9 @@ export interface BundleChart {
 
 export interface BundleFile {
   name: string;
-  url: string;
+  /** Where it was downloaded from, or (`path`) where this repository built it. */
+  url?: string;
+  path?: string;
   version: string;
   platform?: string;
   digest: string;

@@ -85,22 +85,27 @@ export async function lockInventory(inv: Inventory, options: LockOptions): Promi
     });
     progress.done(`chart ${chart.name}`, `${chart.version} ${digest}`);
   });
-  await mapLimit(inv.files, concurrency, async (file) => {
-    const res = await download(file.url, signal ? { signal } : {});
-    const hash = createHash('sha256');
-    for await (const c of res.body) hash.update(c as Buffer);
-    const digest = `sha256:${hash.digest('hex')}`;
-    const previous = inv.lock.files[file.name]?.digest;
-    updates.files[file.name] = { version: file.version, digest };
-    changes.push({
-      kind: 'file',
-      name: file.name,
-      version: file.version,
-      digest,
-      ...(previous && previous !== digest ? { previous } : {}),
-    });
-    progress.done(`file ${file.name}`, `${file.version} ${digest}`);
-  });
+  // Files built here (`path`) change with every commit; the bundle that carries them pins them instead.
+  await mapLimit(
+    inv.files.filter((f) => f.url !== undefined),
+    concurrency,
+    async (file) => {
+      const res = await download(file.url as string, signal ? { signal } : {});
+      const hash = createHash('sha256');
+      for await (const c of res.body) hash.update(c as Buffer);
+      const digest = `sha256:${hash.digest('hex')}`;
+      const previous = inv.lock.files[file.name]?.digest;
+      updates.files[file.name] = { version: file.version, digest };
+      changes.push({
+        kind: 'file',
+        name: file.name,
+        version: file.version,
+        digest,
+        ...(previous && previous !== digest ? { previous } : {}),
+      });
+      progress.done(`file ${file.name}`, `${file.version} ${digest}`);
+    },
+  );
   const lockPath = join(inv.dir, INVENTORY_FILES.lock);
   try {
     updateLock(

@@ -27,11 +27,11 @@ export function buildInfo(): BuildInfo {
   const version = (
     JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   ).version;
-  return { version, revision: checkoutRevision(), platform, runtime };
+  return { version, revision: checkoutRevision(fileURLToPath(new URL('.', import.meta.url))), platform, runtime };
 }
 
-function checkoutRevision(): string {
-  const cwd = fileURLToPath(new URL('.', import.meta.url));
+/** The commit the checkout at `cwd` is at, `+dirty` when it has changes (the single executable's build stamps it). */
+export function checkoutRevision(cwd: string): string {
   try {
     const git = (...args: string[]) =>
       execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

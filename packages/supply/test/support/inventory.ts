@@ -23,7 +23,7 @@ export function writeInventory(
     registry: string;
     images: FixtureImage[];
     charts: FixtureChart[];
-    files?: { name: string; url: string; version: string }[];
+    files?: ({ name: string; version: string; platform?: string } & ({ url: string } | { path: string }))[];
     lock?: string;
   },
 ): string {
