@@ -3,7 +3,8 @@
  * the drain, so they are answered with keep-alive), held open by a client that never closes idle connections itself
  * (an agent without an idle timeout, as a load generator or a proxy holds them). The drain must close each of those
  * connections once its answer is sent, and exit 0 — not wait for the client or the 95 s keep-alive timeout until
- * SHUTDOWN_TIMEOUT_MS cuts them and the drain counts as timed out (exit 1).
+ * SHUTDOWN_TIMEOUT_MS cuts them and the drain counts as timed out (exit 1). And a drain that truly times out (a
+ * request whose body never finishes arriving) says so and exits 1.
  */
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
@@ -41,6 +42,8 @@ function halfSentPost(url: string, name: string) {
       return answer;
     };
   });
+  // A request the server cuts (the drain-timeout case) rejects; that is observed, not an unhandled rejection.
+  answer.catch(() => undefined);
   return { finish: () => finish() };
 }
 
@@ -87,4 +90,27 @@ it('closes each kept-alive connection once its in-flight answer is sent, so the 
     async (c) => (await c.query('SELECT count(*)::int AS n FROM items')).rows[0],
   );
   assert.equal(rows?.n, 32);
+});
+
+it('a drain that truly times out says so, cuts the connection and exits 1', async () => {
+  const stuck = spawnEntry({
+    ...serverEnv(pg, redis),
+    SHUTDOWN_DELAY_MS: '0',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    LOG_LEVEL: 'info',
+  });
+  entry = stuck;
+  const { url } = await stuck.listening();
+  halfSentPost(url, 'never finished');
+  const sockets = () => Object.values(agent.sockets).flat();
+  await waitFor('the request to be sent', async () => sockets().some((s) => s !== undefined && s.bytesWritten > 0));
+  await new Promise((r) => setTimeout(r, 200));
+  stuck.child.kill('SIGTERM');
+  const code = await stuck.exited;
+  assert.equal(code, 1, stuck.stderr());
+  assert.ok(
+    stuck.logs.some((l) => l.msg === 'drain timeout: closing remaining connections' && l.timeout_ms === 1000),
+    'the drain timeout is logged with its limit',
+  );
+  assert.equal(stuck.logs.find((l) => l.msg === 'shutdown complete')?.drained, false);
 });
