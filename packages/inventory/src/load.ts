@@ -112,19 +112,26 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
   const root = resolve(dir);
   const issues: string[] = [];
   const site = readFile(root, INVENTORY_FILES.site, siteSchema, issues, true);
-  const images = readFile(root, INVENTORY_FILES.images, imagesFileSchema, issues, true);
-  const charts = readFile(root, INVENTORY_FILES.charts, chartsFileSchema, issues, true);
+  // images.yaml, charts.yaml and files.yaml are each optional: an inventory may carry images only, charts only or
+  // files only (a carry-only use); it must name something.
+  const images = readFile(root, INVENTORY_FILES.images, imagesFileSchema, issues, false);
+  const charts = readFile(root, INVENTORY_FILES.charts, chartsFileSchema, issues, false);
   const files = readFile(root, INVENTORY_FILES.files, filesFileSchema, issues, false);
   const lock = readFile(root, INVENTORY_FILES.lock, lockSchema, issues, false);
-  if (issues.length > 0 || !site || !images || !charts) throw new InventoryError(InventoryErrorCode.invalid, issues);
+  if (issues.length > 0 || !site) throw new InventoryError(InventoryErrorCode.invalid, issues);
 
-  const imageSpecs = images.value.images;
-  const chartSpecs = charts.value.charts;
+  const imageSpecs = images?.value.images ?? [];
+  const chartSpecs = charts?.value.charts ?? [];
   const fileSpecs = files?.value.files ?? [];
+  if (imageSpecs.length + chartSpecs.length + fileSpecs.length === 0) {
+    throw new InventoryError(InventoryErrorCode.invalid, [
+      `${displayPath(root)}: the inventory names nothing: add entries to images.yaml, charts.yaml or files.yaml`,
+    ]);
+  }
   const lockValue: Lock = lock?.value ?? { lockVersion: 1, images: {}, charts: {}, files: {} };
 
-  checkUnique(images, 'images', imageSpecs, issues);
-  checkUnique(charts, 'charts', chartSpecs, issues);
+  if (images) checkUnique(images, 'images', imageSpecs, issues);
+  if (charts) checkUnique(charts, 'charts', chartSpecs, issues);
   if (files) checkUnique(files, 'files', fileSpecs, issues);
 
   const imageNames = new Set(imageSpecs.map((i) => i.name));
@@ -132,7 +139,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     chart.images.forEach((name, j) => {
       if (!imageNames.has(name))
         issues.push(
-          `${charts.at(['charts', i, 'images', j])}: charts[${i}].images[${j}]: no image named '${name}' in images.yaml`,
+          `${charts?.at(['charts', i, 'images', j])}: charts[${i}].images[${j}]: no image named '${name}' in images.yaml`,
         );
     });
   });
@@ -143,7 +150,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     const first = byChart.get(chart.chart);
     if (first !== undefined && chartSpecs[first]?.repo !== chart.repo)
       issues.push(
-        `${charts.at(['charts', i, 'chart'])}: charts[${i}].chart: '${chart.chart}' comes from two repositories and would collide in the airgap registry`,
+        `${charts?.at(['charts', i, 'chart'])}: charts[${i}].chart: '${chart.chart}' comes from two repositories and would collide in the airgap registry`,
       );
     else byChart.set(chart.chart, i);
   });
@@ -169,7 +176,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     const other = first === undefined ? undefined : resolved[first];
     if (other && (other.upstreamHost !== img.upstreamHost || other.origin !== img.origin))
       issues.push(
-        `${images.at(['images', i, img.source ? 'source' : 'repository'])}: images[${i}]: '${img.name}' and '${other.name}' map to the same airgap path '${img.airgapPath}'`,
+        `${images?.at(['images', i, img.source ? 'source' : 'repository'])}: images[${i}]: '${img.name}' and '${other.name}' map to the same airgap path '${img.airgapPath}'`,
       );
     else if (first === undefined) byPath.set(img.airgapPath, i);
   });

@@ -94,7 +94,8 @@ export const imageSchema = z
   });
 
 /** `images.yaml`. */
-export const imagesFileSchema = z.strictObject({ images: z.array(imageSchema).min(1) });
+/** `images.yaml` (optional: a charts-only inventory has none). */
+export const imagesFileSchema = z.strictObject({ images: z.array(imageSchema) });
 
 /** One Helm chart of the platform. */
 export const chartSchema = z
@@ -127,8 +128,8 @@ export const chartSchema = z
     }
   });
 
-/** `charts.yaml`. */
-export const chartsFileSchema = z.strictObject({ charts: z.array(chartSchema).min(1) });
+/** `charts.yaml` (optional: an images-only inventory has none). */
+export const chartsFileSchema = z.strictObject({ charts: z.array(chartSchema) });
 
 /**
  * One file carried across the gap: downloaded (the K3s binary, its airgap image tarball, the install script: `url`,

@@ -22,7 +22,8 @@ export function writeInventory(
   options: {
     registry: string;
     images: FixtureImage[];
-    charts: FixtureChart[];
+    /** Left out: no charts.yaml (an images-only inventory). */
+    charts?: FixtureChart[];
     files?: ({ name: string; version: string; platform?: string } & ({ url: string } | { path: string }))[];
     lock?: string;
   },
@@ -44,10 +45,11 @@ export function writeInventory(
     join(dir, 'images.yaml'),
     stringify({ images: options.images.map((i) => ({ ...i, component: 'test' })) }),
   );
-  writeFileSync(
-    join(dir, 'charts.yaml'),
-    stringify({ charts: options.charts.map((c) => ({ ...c, component: 'test' })) }),
-  );
+  if (options.charts)
+    writeFileSync(
+      join(dir, 'charts.yaml'),
+      stringify({ charts: options.charts.map((c) => ({ ...c, component: 'test' })) }),
+    );
   if (options.files) writeFileSync(join(dir, 'files.yaml'), stringify({ files: options.files }));
   if (options.lock !== undefined) writeFileSync(join(dir, 'lock.yaml'), options.lock);
   return dir;
