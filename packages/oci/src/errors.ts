@@ -122,7 +122,7 @@ export function networkError(err: unknown, what: string): OciError {
   if (code !== undefined && certificateCodes.test(code)) {
     return new OciError(
       OciErrorCode.tls,
-      `${what}: the registry's TLS certificate is not trusted (${code}): give its CA to Node (NODE_EXTRA_CA_CERTS=ca.pem)`,
+      `${what}: the registry's TLS certificate is not trusted (${code}): give its CA with --ca-file ca.pem (or NODE_EXTRA_CA_CERTS=ca.pem)`,
       OciExitCode.remote,
       { cause: err },
     );

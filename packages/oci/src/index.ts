@@ -36,5 +36,5 @@ export { Registry } from './registry.ts';
 export type { RetryOptions, RetryPolicy } from './retry.ts';
 export { backoffMs, isTransient, isTransientStatus, retry, retryDefaults } from './retry.ts';
 export type { Answer } from './transport.ts';
-export { httpRequest } from './transport.ts';
+export { httpRequest, trustCertificates } from './transport.ts';
 export type { UploadResult } from './upload.ts';

@@ -18,11 +18,24 @@ interface UndiciClient {
   direct: Dispatcher;
 }
 let client: Promise<UndiciClient> | undefined;
+/** CA certificates (PEM) trusted beside Node's own roots: a site's private CA (`--ca-file`). */
+let extraCas: readonly string[] = [];
+
+/**
+ * Trusts these CA certificates (PEM) for every HTTPS connection from now on, beside Node's bundled roots (and
+ * NODE_EXTRA_CA_CERTS): a registry or chart repository behind the site's private CA. Call before the first request.
+ */
+export function trustCertificates(pems: readonly string[]): void {
+  extraCas = [...pems];
+  client = undefined;
+}
 
 /** undici, loaded on first use (start-up that commands without network never pay). */
 function undici(): Promise<UndiciClient> {
-  client ??= import('undici').then((u) => {
-    const direct = new u.Agent({ connections: 32, keepAliveTimeout: 10_000 });
+  client ??= Promise.all([import('undici'), import('node:tls')]).then(([u, tls]) => {
+    // `ca` replaces the default store: start from it (bundled roots and NODE_EXTRA_CA_CERTS), then add ours.
+    const connect = extraCas.length > 0 ? { ca: [...tls.getCACertificates('default'), ...extraCas] } : undefined;
+    const direct = new u.Agent({ connections: 32, keepAliveTimeout: 10_000, ...(connect ? { connect } : {}) });
     return { request: u.request, direct, redirecting: direct.compose(u.interceptors.redirect({ maxRedirections: 5 })) };
   });
   return client;

@@ -14,6 +14,8 @@ import {
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
 import {
+  caFileFlag,
+  caFileUsage,
   credentialFlags,
   exitCodes,
   intFlag,
@@ -29,7 +31,7 @@ import { credentials, tuning } from './registry-access.ts';
 
 export const bundleCreate: Command = {
   summary: 'pull every pinned image, chart and file of the inventory into a bundle (OCI image layout)',
-  usage: `usage: lumen bundle create --out DIR [--inventory DIR] [--platform OS/ARCH]... [--concurrency N]
+  usage: `usage: lumen bundle create --out DIR [--inventory DIR] [--ca-file FILE]... [--platform OS/ARCH]... [--concurrency N]
                            [--plain-http-registry HOST]... [--json]
 
 Pulls every upstream image (the inventory's platforms), chart (classic repository or OCI, stored
@@ -44,6 +46,7 @@ re-running skips blobs already in DIR after re-hashing them. Cosign signatures f
   --platform OS/ARCH          carry these platforms instead of the inventory's (repeatable; skips the lock check)
   --concurrency N             parallel blob transfers (default 8)
   --plain-http-registry HOST  speak plain HTTP to this registry host:port (repeatable; default HTTPS)
+${caFileUsage}
   --json                      print a summary as JSON on stdout
 ${exitCodes}`,
   async run(args) {
@@ -117,7 +120,7 @@ ${exitCodes}`,
 
 export const bundlePush: Command = {
   summary: 'push a bundle (images, signatures, charts as Helm OCI artifacts) into a registry',
-  usage: `usage: lumen bundle push DIR [--registry HOST:PORT] [--plain-http] [--username U --password-env VAR]
+  usage: `usage: lumen bundle push DIR [--registry HOST:PORT] [--plain-http] [--ca-file FILE]... [--username U --password-env VAR]
                          [--concurrency N] [--inventory DIR] [--json]
 
 Pushes every image (with its cosign signature tags) to <registry>/<airgap path> and every chart
@@ -126,6 +129,7 @@ already pushed to another repository, uploads the rest in chunks and resumes an 
 
   --registry HOST:PORT  target registry (default: site.registry of the inventory)
   --plain-http          speak plain HTTP (default: HTTPS; with no --registry, site.plainHttp)
+${caFileUsage}
   --username U          basic/token-service user; the password is read from --password-env
   --password-env VAR    name of the environment variable holding the password
   --concurrency N       parallel blob uploads (default 8)
@@ -137,6 +141,7 @@ ${exitCodes}`,
     const { values, positionals } = parseFlags('bundle push', args, {
       registry: { type: 'string' },
       'plain-http': { type: 'boolean' },
+      ...caFileFlag,
       ...credentialFlags,
       ...inventoryFlag,
       ...jsonFlag,

@@ -4,18 +4,19 @@ import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, loadInventory } from '@lumen/in
 import { lockInventory, Progress } from '@lumen/supply';
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
-import { exitCodes, intFlag, parseFlags, printJson, upstreamFlags } from './flags.ts';
+import { caFileUsage, exitCodes, intFlag, parseFlags, printJson, upstreamFlags } from './flags.ts';
 import { tuning } from './registry-access.ts';
 
 export const inventoryLock: Command = {
   summary: 'resolve every image tag, chart and file of the inventory to a digest (writes lock.yaml)',
-  usage: `usage: lumen inventory lock [--inventory DIR] [--plain-http-registry HOST]... [--concurrency N] [--json]
+  usage: `usage: lumen inventory lock [--inventory DIR] [--ca-file FILE]... [--plain-http-registry HOST]... [--concurrency N] [--json]
 
 Resolves every upstream image tag (its index filtered to the inventory's platforms), chart
 archive and file to a SHA-256 digest and writes DIR/lock.yaml atomically. Needs the network.
 
   --inventory DIR             inventory directory (default: the repository's inventory/)
   --plain-http-registry HOST  speak plain HTTP to this registry host:port (repeatable; default HTTPS)
+${caFileUsage}
   --concurrency N             parallel requests (default 4)
   --json                      print the resolved digests as JSON on stdout
 ${exitCodes}`,

@@ -16,12 +16,22 @@ import {
 } from '@lumen/supply';
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
-import { credentialFlags, exitCodes, jsonFlag, parseFlags, printJson, usageError } from './flags.ts';
+import {
+  caFileFlag,
+  caFileUsage,
+  credentialFlags,
+  exitCodes,
+  jsonFlag,
+  parseFlags,
+  printJson,
+  usageError,
+} from './flags.ts';
 import { writeOutputFile } from './output-file.ts';
 import { credentials, tuning } from './registry-access.ts';
 
 /** Flags of `sign` and `verify`. */
 const signingFlags = {
+  ...caFileFlag,
   key: { type: 'string' },
   'plain-http': { type: 'boolean', default: false },
   ...credentialFlags,
@@ -84,7 +94,7 @@ function refsOf(command: string, positionals: string[]): Reference[] {
 
 export const sign: Command = {
   summary: 'sign images cosign-compatibly (sha256-<hex>.sig tag, no transparency log)',
-  usage: `usage: lumen sign --key KEY [--plain-http] [--username U --password-env VAR] [--json] REF...
+  usage: `usage: lumen sign --key KEY [--plain-http] [--ca-file FILE]... [--username U --password-env VAR] [--json] REF...
 
 Signs each image REF (host[:port]/repo[:tag][@digest]; a tag is resolved to its digest) with the
 ECDSA P-256 key KEY: a PKCS#8 PEM, or cosign's encrypted cosign.key (password from COSIGN_PASSWORD).
@@ -93,6 +103,7 @@ the image's repository, one simple-signing layer per signature. Verifiable by 'c
 --key cosign.pub --insecure-ignore-tlog' and 'lumen verify'.
 
   --plain-http        speak plain HTTP to the registries of REF (default HTTPS)
+${caFileUsage}
   --username U        registry user; password from the variable named by --password-env
   --json              print the signed references on stdout
 ${exitCodes}`,
@@ -124,13 +135,14 @@ function resolveDigest(registry: Registry, ref: Reference) {
 
 export const verify: Command = {
   summary: "verify images' cosign signatures against a public key",
-  usage: `usage: lumen verify --key PUB [--plain-http] [--username U --password-env VAR] [--json] REF...
+  usage: `usage: lumen verify --key PUB [--plain-http] [--ca-file FILE]... [--username U --password-env VAR] [--json] REF...
 
 For each image REF, fetches sha256-<hex>.sig and accepts the image when at least one signature
 layer verifies with PUB (PEM public key, cosign.pub) and its payload names the image's digest.
 Exit 1 when any image has no valid signature (unsigned, wrong key, tampered payload), naming why.
 
   --plain-http        speak plain HTTP to the registries of REF (default HTTPS)
+${caFileUsage}
   --username U        registry user; password from the variable named by --password-env
   --json              print per image {reference, verified, rejected} on stdout
 ${exitCodes}`,
