@@ -97,15 +97,38 @@ export const imageSchema = z
 /** `images.yaml` (optional: a charts-only inventory has none). */
 export const imagesFileSchema = z.strictObject({ images: z.array(imageSchema) });
 
+/**
+ * An `http://` source must say so (`plainHttp: true`), so plain HTTP is never a typo's accident; the flag on any
+ * other source would mean nothing, so it is refused too.
+ */
+function plainHttpIssue(url: string, plainHttp: boolean | undefined, path: string[], ctx: z.RefinementCtx): void {
+  if (url.startsWith('http://') && plainHttp !== true)
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: 'is http://: add plainHttp: true to this entry to allow plain HTTP',
+    });
+  if (!url.startsWith('http://') && plainHttp === true)
+    ctx.addIssue({ code: 'custom', path: ['plainHttp'], message: 'only applies to an http:// source' });
+}
+
 /** One Helm chart of the platform. */
 export const chartSchema = z
   .strictObject({
     /** Short stable id (`traefik`). */
     name: nameSchema,
-    /** Classic repository base URL (`https://traefik.github.io/charts`) or OCI repository (`oci://ghcr.io/org/charts`). */
+    /**
+     * Classic repository base URL (`https://traefik.github.io/charts`) or OCI repository (`oci://ghcr.io/org/charts`);
+     * `http://` only with `plainHttp: true`.
+     */
     repo: z
       .string()
-      .regex(/^(https:\/\/|oci:\/\/)[^\s]+[^/\s]$/, 'must be an https:// or oci:// URL without a trailing slash'),
+      .regex(
+        /^(https?:\/\/|oci:\/\/)[^\s]+[^/\s]$/,
+        'must be an https://, http:// or oci:// URL without a trailing slash',
+      ),
+    /** Allows an `http://` repo: its index and archives travel unencrypted (their digests are still pinned). */
+    plainHttp: z.boolean().optional(),
     /** Chart name in that repository. */
     chart: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a chart name'),
     /** Exact chart version (SemVer). */
@@ -118,6 +141,7 @@ export const chartSchema = z
     note: z.string().optional(),
   })
   .superRefine((chart, ctx) => {
+    plainHttpIssue(chart.repo, chart.plainHttp, ['repo'], ctx);
     if (chart.repo.startsWith('oci://')) {
       try {
         const ref = parseReferenceParts(chart.repo.slice('oci://'.length));
@@ -140,11 +164,13 @@ export const fileSchema = z
   .strictObject({
     /** Short stable id (`k3s-arm64`). */
     name: nameSchema,
-    /** Download URL (https only). */
+    /** Download URL: https://, or http:// with `plainHttp: true`. */
     url: z
       .string()
-      .regex(/^https:\/\/\S+$/, 'must be an https:// URL')
+      .regex(/^https?:\/\/\S+$/, 'must be an https:// or http:// URL')
       .optional(),
+    /** Allows an `http://` url: the file travels unencrypted (its digest is still pinned by lock.yaml). */
+    plainHttp: z.boolean().optional(),
     /** A file this repository builds, relative to the repository root (the inventory's parent): `dist/lumen-linux-amd64`. */
     path: z
       .string()
@@ -161,6 +187,9 @@ export const fileSchema = z
   })
   .refine((f) => (f.url === undefined) !== (f.path === undefined), {
     message: 'needs exactly one of url (downloaded) and path (built here)',
+  })
+  .superRefine((file, ctx) => {
+    if (file.url !== undefined) plainHttpIssue(file.url, file.plainHttp, ['url'], ctx);
   });
 
 /** `files.yaml` (optional). */

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
@@ -48,12 +49,13 @@ export interface ChartRepo {
 
 /**
  * Serves `charts` as a classic Helm repository over HTTPS (and `files` by path, as a download site
- * for files.yaml); trusts its certificate in this process.
+ * for files.yaml); trusts its certificate in this process. `plainHttp`: over plain HTTP instead.
  */
 export async function startChartRepo(
   dir: string,
   charts: { name: string; version: string; archive: Buffer }[],
   files: Record<string, Buffer> = {},
+  options: { plainHttp?: boolean } = {},
 ): Promise<ChartRepo> {
   const { keyFile: key, certFile: cert } = selfSignedCertificate(dir, {
     name: 'repo',
@@ -61,7 +63,7 @@ export async function startChartRepo(
     ipSan: '127.0.0.1',
   });
   const certPem = readFileSync(cert, 'utf8');
-  setDefaultCACertificates([...getCACertificates('default'), certPem]);
+  if (!options.plainHttp) setDefaultCACertificates([...getCACertificates('default'), certPem]);
   const entries: Record<string, unknown[]> = {};
   for (const c of charts) {
     entries[c.name] ??= [];
@@ -76,7 +78,7 @@ export async function startChartRepo(
   }
   const index = stringify({ apiVersion: 'v1', entries, generated: '2026-01-01T00:00:00Z' });
   const requests: string[] = [];
-  const server: Server = createServer({ key: readFileSync(key), cert: certPem }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     requests.push(req.url ?? '');
     if (req.url === '/charts/index.yaml') {
       res.writeHead(200, { 'content-type': 'text/yaml' }).end(index);
@@ -90,11 +92,14 @@ export async function startChartRepo(
     const c = charts.find((x) => req.url === `/charts/${x.name}-${x.version}.tgz`);
     if (c) res.writeHead(200, { 'content-type': 'application/gzip' }).end(c.archive);
     else res.writeHead(404).end();
-  });
+  };
+  const server = options.plainHttp
+    ? createPlainServer(handle)
+    : createServer({ key: readFileSync(key), cert: certPem }, handle);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `https://127.0.0.1:${port}/charts`,
+    url: `${options.plainHttp ? 'http' : 'https'}://127.0.0.1:${port}/charts`,
     caFile: cert,
     requests,
     close: () => new Promise((ok) => server.close(() => ok())),

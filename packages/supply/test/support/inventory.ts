@@ -15,6 +15,7 @@ export interface FixtureChart {
   repo: string;
   chart: string;
   version: string;
+  plainHttp?: boolean;
 }
 
 export function writeInventory(
@@ -24,7 +25,10 @@ export function writeInventory(
     images: FixtureImage[];
     /** Left out: no charts.yaml (an images-only inventory). */
     charts?: FixtureChart[];
-    files?: ({ name: string; version: string; platform?: string } & ({ url: string } | { path: string }))[];
+    files?: ({ name: string; version: string; platform?: string; plainHttp?: boolean } & (
+      | { url: string }
+      | { path: string }
+    ))[];
     lock?: string;
   },
 ): string {
