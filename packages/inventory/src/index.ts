@@ -6,6 +6,7 @@
 export { DIGEST_PATTERN, formatReference, looksLikeHost, TAG_PATTERN } from '@lumen/oci';
 export { INVENTORY_EXIT_CODE, InventoryError, InventoryErrorCode, type InventoryErrorCodeValue } from './errors.ts';
 export {
+  type CarryInventory,
   type Chart,
   DEFAULT_INVENTORY_DIR,
   displayPath,
@@ -38,6 +39,7 @@ export {
   upstreamRef,
 } from './resolve.ts';
 export type {
+  CarrySite,
   ChartLock,
   ChartSpec,
   FileLock,

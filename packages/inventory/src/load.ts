@@ -12,7 +12,9 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import {
+  type CarrySite,
   type ChartSpec,
+  carrySiteSchema,
   chartsFileSchema,
   type FileSpec,
   filesFileSchema,
@@ -51,11 +53,14 @@ export interface InventoryFile extends FileSpec {
   digest: string | undefined;
 }
 
-/** The loaded, validated inventory. Treat it as read-only. */
-export interface Inventory {
+/**
+ * The loaded, validated inventory. Treat it as read-only. `S` is `Site` for the platform (every site setting
+ * present) and `CarrySite` for the supply chain ({@link CarryInventory}: site settings optional).
+ */
+export interface Inventory<S extends CarrySite = Site> {
   /** Absolute path of the inventory directory it was read from. */
   dir: string;
-  site: Site;
+  site: S;
   images: Image[];
   charts: Chart[];
   files: InventoryFile[];
@@ -63,8 +68,17 @@ export interface Inventory {
   lock: Lock;
 }
 
+/** The inventory as the supply chain loads it: what it carries, with the site settings it may lack. */
+export type CarryInventory = Inventory<CarrySite>;
+
 /** Options of {@link loadInventory}. */
 export interface LoadOptions {
+  /**
+   * Load for the supply chain (lock, bundle, sign, mirror-config): `site.yaml` is optional and its fields too (each
+   * validated when given; {@link carrySiteSchema}), so a carry-only inventory needs no nodes or MetalLB pool.
+   * Default false: the platform's load, where every site setting is required.
+   */
+  carry?: boolean;
   /**
    * When true, every upstream image, chart and file must have a digest in `lock.yaml` for its
    * current version, else `INVENTORY_NOT_LOCKED` lists all that are missing. `build` images
@@ -108,10 +122,20 @@ export const INVENTORY_FILES = {
  * const inv = loadInventory();
  * imageRef(inv, 'traefik'); // '192.168.2.2:5000/library/traefik:v3…@sha256:…'
  */
-export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: LoadOptions = {}): Inventory {
+export function loadInventory(dir?: string, options?: LoadOptions & { carry?: false }): Inventory;
+export function loadInventory(dir: string | undefined, options: LoadOptions & { carry: true }): CarryInventory;
+export function loadInventory(
+  dir: string = DEFAULT_INVENTORY_DIR,
+  options: LoadOptions = {},
+): Inventory | CarryInventory {
   const root = resolve(dir);
   const issues: string[] = [];
-  const site = readFile(root, INVENTORY_FILES.site, siteSchema, issues, true);
+  const site = options.carry
+    ? (readFile(root, INVENTORY_FILES.site, carrySiteSchema, issues, false) ?? {
+        value: carrySiteSchema.parse({}),
+        at: () => join(root, INVENTORY_FILES.site),
+      })
+    : readFile(root, INVENTORY_FILES.site, siteSchema, issues, true);
   // images.yaml, charts.yaml and files.yaml are each optional: an inventory may carry images only, charts only or
   // files only (a carry-only use); it must name something.
   const images = readFile(root, INVENTORY_FILES.images, imagesFileSchema, issues, false);
@@ -197,7 +221,7 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
   }
   if (issues.length > 0) throw new InventoryError(InventoryErrorCode.invalid, issues);
 
-  const inventory: Inventory = {
+  const inventory: Inventory<CarrySite> = {
     dir: root,
     site: site.value,
     images: resolved,
@@ -215,14 +239,15 @@ export function loadInventory(dir: string = DEFAULT_INVENTORY_DIR, options: Load
     const missing = unlockedEntries(inventory);
     if (missing.length > 0) throw new InventoryError(InventoryErrorCode.notLocked, missing);
   }
-  return inventory;
+  // Not carry: siteSchema validated every field, so this is a full Site.
+  return inventory as Inventory | CarryInventory;
 }
 
 /**
  * Lists, one line each, every upstream image, chart and file that has no digest for its current
  * version in `lock.yaml`. Empty when the inventory is fully locked. `build` images are left out.
  */
-export function unlockedEntries(inv: Inventory): string[] {
+export function unlockedEntries(inv: CarryInventory): string[] {
   const where = displayPath(join(inv.dir, INVENTORY_FILES.lock));
   const out: string[] = [];
   for (const img of inv.images) {

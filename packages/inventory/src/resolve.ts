@@ -140,7 +140,7 @@ export function resolveAirgapPath(source: string): string {
  * `quay.io`, `registry.k8s.io`, …): exactly the hosts the K3s `registries.yaml` must mirror to the
  * airgap registry. Build images (already in the airgap registry) add none.
  */
-export function mirrorHosts(inv: Inventory): string[] {
+export function mirrorHosts(inv: Pick<Inventory, 'images'>): string[] {
   return [...new Set(inv.images.flatMap((i) => (i.upstreamHost ? [i.upstreamHost] : [])))].sort();
 }
 

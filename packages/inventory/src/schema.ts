@@ -208,41 +208,49 @@ export const nodeSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
-/** `site.yaml`: where the platform runs. */
-export const siteSchema = z
-  .strictObject({
-    /** Airgap registry `host:port` every image is pulled from (`192.168.2.2:5000`). */
-    registry: z.string().regex(HOST_PORT, 'must be host[:port], without scheme or path'),
-    /** True when the airgap registry speaks plain HTTP (K3s mirrors then need `http://`). */
-    plainHttp: z.boolean(),
-    /** Repository path under the registry where charts are pushed as Helm OCI artifacts. Default `charts`. */
-    chartsPath: z
-      .string()
-      .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/)
-      .default('charts'),
-    /** DNS domain of the platform's ingress names (`airgap.local`). */
-    domain: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a DNS domain'),
-    /** Node network in CIDR notation (`192.168.2.0/24`). */
-    network: z.string().regex(/^[\d.]+\/\d{1,2}$/, 'must be a CIDR'),
-    /** Cluster nodes; exactly the first `server` node hosts the registry in the reference site. */
-    nodes: z.array(nodeSchema).min(1),
-    /** MetalLB address pool, `first-last` (`192.168.2.100-192.168.2.120`). */
-    metallbPool: z.string().regex(/^[\d.]+-[\d.]+$/, 'must be first-last IPv4 range'),
-  })
-  .superRefine((site, ctx) => {
-    const [first, last] = site.metallbPool.split('-') as [string, string];
-    if (!IPV4.test(first) || !IPV4.test(last))
-      ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'both ends must be IPv4 addresses' });
-    else if (ipToNumber(first) > ipToNumber(last))
-      ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'first address is after the last' });
-    const [net, bits] = site.network.split('/') as [string, string];
-    if (!IPV4.test(net) || Number(bits) > 32)
-      ctx.addIssue({ code: 'custom', path: ['network'], message: 'must be an IPv4 CIDR' });
-    if (!site.nodes.some((n) => n.role === 'server'))
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one server node' });
-  });
+/** The fields of `site.yaml`, declared once for the full site and for the carry-only one. */
+const siteFields = {
+  /** Airgap registry `host:port` every image is pulled from (`192.168.2.2:5000`). */
+  registry: z.string().regex(HOST_PORT, 'must be host[:port], without scheme or path'),
+  /** True when the airgap registry speaks plain HTTP (K3s mirrors then need `http://`). */
+  plainHttp: z.boolean(),
+  /** Repository path under the registry where charts are pushed as Helm OCI artifacts. Default `charts`. */
+  chartsPath: z
+    .string()
+    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/)
+    .default('charts'),
+  /** DNS domain of the platform's ingress names (`airgap.local`). */
+  domain: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a DNS domain'),
+  /** Node network in CIDR notation (`192.168.2.0/24`). */
+  network: z.string().regex(/^[\d.]+\/\d{1,2}$/, 'must be a CIDR'),
+  /** Cluster nodes; exactly the first `server` node hosts the registry in the reference site. */
+  nodes: z.array(nodeSchema).min(1),
+  /** MetalLB address pool, `first-last` (`192.168.2.100-192.168.2.120`). */
+  metallbPool: z.string().regex(/^[\d.]+-[\d.]+$/, 'must be first-last IPv4 range'),
+};
+
+/** `site.yaml`: where the platform runs (what render, check and the provisioning read: every field). */
+export const siteSchema = z.strictObject(siteFields).superRefine((site, ctx) => {
+  const [first, last] = site.metallbPool.split('-') as [string, string];
+  if (!IPV4.test(first) || !IPV4.test(last))
+    ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'both ends must be IPv4 addresses' });
+  else if (ipToNumber(first) > ipToNumber(last))
+    ctx.addIssue({ code: 'custom', path: ['metallbPool'], message: 'first address is after the last' });
+  const [net, bits] = site.network.split('/') as [string, string];
+  if (!IPV4.test(net) || Number(bits) > 32)
+    ctx.addIssue({ code: 'custom', path: ['network'], message: 'must be an IPv4 CIDR' });
+  if (!site.nodes.some((n) => n.role === 'server'))
+    ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'needs at least one server node' });
+});
+
+/**
+ * `site.yaml` as the supply chain reads it: every field optional (the file itself too), each still validated when
+ * given. `registry` is needed only by `bundle push` without `--registry` and by `mirror-config`, which say so.
+ */
+export const carrySiteSchema = z
+  .strictObject(siteFields)
+  .partial()
+  .extend({ plainHttp: siteFields.plainHttp.default(false), chartsPath: siteFields.chartsPath });
 
 /** Converts a dotted IPv4 address to a number, for range comparisons. */
 export function ipToNumber(ip: string): number {
@@ -282,6 +290,8 @@ export type ChartSpec = z.infer<typeof chartSchema>;
 export type FileSpec = z.infer<typeof fileSchema>;
 /** `site.yaml` (defaults applied: `chartsPath` is `charts` unless given). */
 export type Site = z.infer<typeof siteSchema>;
+/** `site.yaml` as the supply chain reads it ({@link carrySiteSchema}). */
+export type CarrySite = z.infer<typeof carrySiteSchema>;
 /** One node of `site.yaml`. */
 export type SiteNode = z.infer<typeof nodeSchema>;
 /** `lock.yaml` (missing sections read as empty). */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { DIGEST_PATTERN, TAG_PATTERN, writeFileAtomicSync } from '@lumen/oci';
 import { type Document, isMap, parseDocument } from 'yaml';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
-import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, type Inventory, loadInventory } from './load.ts';
+import { type CarryInventory, DEFAULT_INVENTORY_DIR, INVENTORY_FILES, type Inventory, loadInventory } from './load.ts';
 
 /** A digest to record for one entry: the version it pins and the digest, plus an optional provenance comment. */
 export interface LockUpdate {
@@ -56,9 +56,10 @@ export function updateLock(
   updates: LockUpdates,
   dir: string = DEFAULT_INVENTORY_DIR,
   options: UpdateLockOptions = {},
-): Inventory {
+): CarryInventory {
   const root = resolve(dir);
-  const current = loadInventory(root, { ignoreStaleLock: options.prune === true });
+  // The lock needs no site settings: a carry-only inventory is locked too.
+  const current = loadInventory(root, { ignoreStaleLock: options.prune === true, carry: true });
   const lockPath = join(root, INVENTORY_FILES.lock);
   const doc = readLock(lockPath);
 
@@ -105,7 +106,7 @@ export function updateLock(
     }
   }
   writeFileAtomicSync(lockPath, doc.toString({ lineWidth: 0 }));
-  return loadInventory(root);
+  return loadInventory(root, { carry: true });
 }
 
 /**

@@ -33,7 +33,7 @@ describe('updateLock', () => {
       },
       inv.dir,
     );
-    assert.equal(imageRef(after, 'traefik'), `192.168.2.2:5000/library/traefik:v3.7.10@${D1}`);
+    assert.equal(imageRef(loadInventory(inv.dir), 'traefik'), `192.168.2.2:5000/library/traefik:v3.7.10@${D1}`);
     assert.equal(after.charts.find((c) => c.name === 'traefik')?.digest, D2);
     const text = inv.read('lock.yaml');
     // Exactly two changes: the traefik image entry (new tag, digest and provenance comment) and a

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Inventory } from '@lumen/inventory';
+import type { CarryInventory } from '@lumen/inventory';
 import {
   chartReference,
   type Descriptor,
@@ -73,7 +73,7 @@ export interface CreateResult {
  * already in the bundle are re-hashed and kept; a blob is written to a temporary file and renamed
  * under its digest only once proven; `index.json` and `lumen-bundle.json` are written last.
  */
-export async function createBundle(inv: Inventory, options: CreateOptions): Promise<CreateResult> {
+export async function createBundle(inv: CarryInventory, options: CreateOptions): Promise<CreateResult> {
   const { progress, signal } = options;
   const concurrency = options.concurrency ?? 8;
   const transfer = limiter(concurrency);
@@ -261,7 +261,8 @@ export async function createBundle(inv: Inventory, options: CreateOptions): Prom
       progress.advance(item, artifact.archive.length);
       result.bytesFetched += artifact.archive.length;
       const { repository, tag } = chartReference({
-        registry: inv.site.registry,
+        // The reference's host is not recorded (push targets its own registry): only the path and tag are.
+        registry: inv.site.registry ?? '',
         path: inv.site.chartsPath,
         chart: chart.chart,
         version: chart.version,

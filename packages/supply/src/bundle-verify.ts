@@ -1,4 +1,4 @@
-import type { Inventory } from '@lumen/inventory';
+import type { CarryInventory } from '@lumen/inventory';
 import { type Layout, parseManifest, referencedDescriptors } from '@lumen/oci';
 import { type BundleManifest, readBundle } from './bundle.ts';
 import { mapLimit } from './concurrency.ts';
@@ -18,7 +18,7 @@ export interface VerifyBundleResult {
  */
 export async function verifyBundle(
   dir: string,
-  inv: Inventory | undefined,
+  inv: CarryInventory | undefined,
   concurrency = 4,
 ): Promise<VerifyBundleResult> {
   const { layout, manifest } = await readBundle(dir);
@@ -105,7 +105,7 @@ async function checkGraph(layout: Layout, manifest: BundleManifest): Promise<str
   return problems;
 }
 
-function checkInventory(manifest: BundleManifest, inv: Inventory): string[] {
+function checkInventory(manifest: BundleManifest, inv: CarryInventory): string[] {
   const problems: string[] = [];
   for (const img of inv.images) {
     if (img.origin !== 'upstream') continue;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  type CarryInventory,
   INVENTORY_FILES,
-  type Inventory,
   InventoryError,
   type LockUpdate,
   type LockUpdates,
@@ -40,7 +40,7 @@ export interface LockChange {
  * no longer in the inventory removed). Entries of `build` images are kept as they are (`lumen
  * release bump` owns them). Nothing is written unless everything resolved.
  */
-export async function lockInventory(inv: Inventory, options: LockOptions): Promise<LockChange[]> {
+export async function lockInventory(inv: CarryInventory, options: LockOptions): Promise<LockChange[]> {
   const { progress, signal } = options;
   const concurrency = options.concurrency ?? 4;
   const pool = registryPool(options.access);

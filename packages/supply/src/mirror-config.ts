@@ -1,7 +1,8 @@
-import type { Inventory } from '@lumen/inventory';
+import type { CarryInventory } from '@lumen/inventory';
 import { mirrorHosts } from '@lumen/inventory';
 import { parseReference } from '@lumen/oci';
 import { Document, isScalar, visit } from 'yaml';
+import { SupplyError, SupplyErrorCode } from './errors.ts';
 
 /** The K3s `registries.yaml` document (docs.k3s.io/installation/private-registry). */
 export interface RegistriesYaml {
@@ -19,8 +20,15 @@ function escapeRegex(s: string): string {
  * airgap path is the upstream path without the host, so no `rewrite` is needed; one is
  * written only for an image whose airgap path differs from its upstream path.
  */
-export function mirrorConfig(inv: Inventory): RegistriesYaml {
-  const endpoint = `${inv.site.plainHttp ? 'http' : 'https'}://${inv.site.registry}`;
+export function mirrorConfig(inv: CarryInventory): RegistriesYaml {
+  const registry = inv.site.registry;
+  if (registry === undefined) {
+    throw new SupplyError(
+      SupplyErrorCode.usage,
+      `mirror-config: ${inv.dir}/site.yaml names no registry: the airgap registry the mirrors point at (registry: host:port)`,
+    );
+  }
+  const endpoint = `${inv.site.plainHttp ? 'http' : 'https'}://${registry}`;
   const mirrors: RegistriesYaml['mirrors'] = {};
   for (const host of mirrorHosts(inv)) {
     const rewrite: Record<string, string> = {};
@@ -31,11 +39,11 @@ export function mirrorConfig(inv: Inventory): RegistriesYaml {
     }
     mirrors[host] = { endpoint: [endpoint], ...(Object.keys(rewrite).length > 0 ? { rewrite } : {}) };
   }
-  mirrors[inv.site.registry] = { endpoint: [endpoint] };
+  mirrors[registry] = { endpoint: [endpoint] };
   return { mirrors };
 }
 
-export function mirrorConfigYaml(inv: Inventory): string {
+export function mirrorConfigYaml(inv: CarryInventory): string {
   const doc = new Document(mirrorConfig(inv));
   // Quote `host:port` keys: YAML 1.1 parsers (K3s reads this file with one) give plain scalars
   // with colons a chance to be read as something else.

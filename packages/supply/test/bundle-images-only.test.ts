@@ -3,38 +3,16 @@
  * and pushed like any other, against real registries.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Registry } from '@lumen/oci';
-import { startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
-import { seedImage } from './support/images.ts';
-import { writeInventory } from './support/inventory.ts';
+import { test } from 'node:test';
+import { oneImageCarry } from './support/one-image.ts';
 import { lumen } from './support/run.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'lumen-images-only-'));
-const invDir = join(work, 'inventory');
-const bundle = join(work, 'bundle');
-let upstream: TestRegistry;
-let airgap: TestRegistry;
-
-before(async () => {
-  [upstream, airgap] = await Promise.all([startRegistry(), startRegistry()]);
-  await seedImage(new Registry({ host: upstream.host, plainHttp: true }), 'library/app', '1.0', {
-    platforms: ['linux/amd64'],
-  });
-  writeInventory(invDir, {
-    registry: airgap.host,
-    images: [{ name: 'app', source: `${upstream.host}/library/app`, tag: '1.0', platforms: ['linux/amd64'] }],
-  });
-});
-after(async () => {
-  await Promise.allSettled([upstream?.close(), airgap?.close()]);
-  rmSync(work, { recursive: true, force: true });
-});
+const fx = oneImageCarry('lumen-images-only-');
 
 test('an images-only inventory locks, bundles, verifies and pushes', async () => {
+  const { invDir, bundle, upstream } = fx;
   assert.ok(!existsSync(join(invDir, 'charts.yaml')));
   const plain = ['--inventory', invDir, '--plain-http-registry', upstream.host];
   const lock = await lumen(['inventory', 'lock', ...plain]);

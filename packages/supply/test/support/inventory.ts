@@ -30,21 +30,26 @@ export function writeInventory(
       | { path: string }
     ))[];
     lock?: string;
+    /** `site.yaml` as given instead of the full reference site; `null` writes none (a carry-only inventory). */
+    site?: Record<string, unknown> | null;
   },
 ): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'site.yaml'),
-    stringify({
-      registry: options.registry,
-      plainHttp: true,
-      chartsPath: 'charts',
-      domain: 'airgap.test',
-      network: '127.0.0.0/8',
-      nodes: [{ name: 'node-1', ip: '127.0.0.1', role: 'server', cpus: 2, memoryGiB: 4, diskGiB: 20 }],
-      metallbPool: '127.0.0.100-127.0.0.120',
-    }),
-  );
+  if (options.site !== undefined) {
+    if (options.site !== null) writeFileSync(join(dir, 'site.yaml'), stringify(options.site));
+  } else
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      stringify({
+        registry: options.registry,
+        plainHttp: true,
+        chartsPath: 'charts',
+        domain: 'airgap.test',
+        network: '127.0.0.0/8',
+        nodes: [{ name: 'node-1', ip: '127.0.0.1', role: 'server', cpus: 2, memoryGiB: 4, diskGiB: 20 }],
+        metallbPool: '127.0.0.100-127.0.0.120',
+      }),
+    );
   writeFileSync(
     join(dir, 'images.yaml'),
     stringify({ images: options.images.map((i) => ({ ...i, component: 'test' })) }),

@@ -155,6 +155,8 @@ ${exitCodes}`,
       const inv = inventoryAt(values.inventory, false);
       host = inv.site.registry;
       plainHttp = values['plain-http'] ?? inv.site.plainHttp;
+      if (host === undefined)
+        throw usageError('bundle push', "no --registry given, and the inventory's site.yaml names no registry");
     }
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host))
       throw usageError('bundle push', `--registry must be host[:port], got '${host}'`);

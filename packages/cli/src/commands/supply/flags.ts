@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { DEFAULT_INVENTORY_DIR, type Inventory, loadInventory } from '@lumen/inventory';
+import { type CarryInventory, DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
 import { trustCertificates } from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from '@lumen/supply';
 
@@ -78,9 +78,9 @@ export function usageError(command: string, message: string): SupplyError {
   return new SupplyError(SupplyErrorCode.usage, `${command}: ${message} (see 'lumen ${command} --help')`);
 }
 
-/** The inventory `--inventory DIR` names (default: the repository's `inventory/`). */
-export function inventoryAt(dir: string | undefined, requireLock: boolean): Inventory {
-  return loadInventory(dir ?? DEFAULT_INVENTORY_DIR, { requireLock });
+/** The inventory `--inventory DIR` names (default: the repository's `inventory/`), as the supply chain reads it. */
+export function inventoryAt(dir: string | undefined, requireLock: boolean): CarryInventory {
+  return loadInventory(dir ?? DEFAULT_INVENTORY_DIR, { requireLock, carry: true });
 }
 
 /** What `--json` prints: one JSON document on stdout (progress and messages go to stderr). */

@@ -23,7 +23,11 @@ ${exitCodes}`,
   async run(args) {
     const { values } = parseFlags('inventory lock', args, upstreamFlags, false);
     // Entries of names removed from the inventory are dropped by this lock, so they may not stop its load.
-    const inv = loadInventory(values.inventory ?? DEFAULT_INVENTORY_DIR, { requireLock: false, ignoreStaleLock: true });
+    const inv = loadInventory(values.inventory ?? DEFAULT_INVENTORY_DIR, {
+      requireLock: false,
+      ignoreStaleLock: true,
+      carry: true,
+    });
     const progress = new Progress();
     const changes = await lockInventory(inv, {
       access: { plainHttp: new Set(values['plain-http-registry'] ?? []), ...tuning() },
