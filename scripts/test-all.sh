@@ -18,6 +18,9 @@ declare -A need=(
   [/usr/bin/ping]=iputils-ping
   [/usr/sbin/ip]=iproute2
   [/usr/bin/pgrep]=procps
+  # lumen-api's image, built by `lumen image build`, runs under podman in the tests (private config, no daemon).
+  [/usr/bin/podman]=podman
+  [/usr/sbin/runc]=runc
   # The arm64 single executable runs under qemu-user with Debian's arm64 cross C and C++ libraries as its root.
   [/usr/bin/qemu-aarch64-static]=qemu-user-static
   [/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1]=libc6-arm64-cross
@@ -48,6 +51,10 @@ export LUMEN_TOOLS_BIN
 
 echo "test-all: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
+# The pinned inputs of lumen-api's image (Debian packages, Node.js from npm), checked against lock.yaml and kept in
+# ~/.cache/lumen/image-inputs, so the tests build the image without the network.
+echo "test-all: image inputs"
+npx lumen image fetch
 npm run ci
 
 # The platform as committed, proven with the real engines: gator for admission, kube-apiserver

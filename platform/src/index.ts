@@ -10,7 +10,7 @@ export { crdOf } from './engine/crds.ts';
 export { diffDeploy, writeDeploy } from './engine/deploy-dir.ts';
 export { PlatformError, PlatformErrorCode, type PlatformErrorCodeValue } from './engine/errors.ts';
 export { type ModelComponent, type PlatformModel, platformModel } from './engine/model.ts';
-export { type BumpOptions, bumpRelease } from './engine/release.ts';
+export { type BumpOptions, bumpRelease, type CommitOptions, commitRelease } from './engine/release.ts';
 export {
   type Rendered,
   type RenderedComponent,

@@ -18,6 +18,7 @@ const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
   render: () => import('./commands/platform.ts'),
   'node-firewall': () => import('./commands/platform.ts'),
   check: () => import('./commands/check.ts'),
+  image: () => import('./commands/image.ts'),
   version: () => import('./commands/version.ts'),
 };
 

@@ -180,6 +180,11 @@ export const fileSchema = z
     version: z.string().min(1),
     /** Platform it is for; absent for platform-independent files. */
     platform: platformSchema.optional(),
+    /**
+     * The image this file is an input of (`lumen-api`): a Debian package (`.deb`) or an npm package of Node.js
+     * (`node-linux-<arch>`) that `lumen image build` assembles that image's base from (docs/image.md).
+     */
+    image: nameSchema.optional(),
     /** Where the file goes on the node (documentation for the provisioning roles). */
     installPath: z.string().startsWith('/').optional(),
     /** Free text. */

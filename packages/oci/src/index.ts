@@ -35,6 +35,8 @@ export type { FetchedManifest, RegistryOptions } from './registry.ts';
 export { Registry } from './registry.ts';
 export type { RetryOptions, RetryPolicy } from './retry.ts';
 export { backoffMs, isTransient, isTransientStatus, retry, retryDefaults } from './retry.ts';
+export type { TarEntry, TarEntryType, TarInput } from './tar.ts';
+export { normalizeTarPath, readTar, writeTar } from './tar.ts';
 export type { Answer } from './transport.ts';
 export { httpRequest, trustCertificates } from './transport.ts';
 export type { UploadResult } from './upload.ts';

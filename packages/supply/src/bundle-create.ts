@@ -31,7 +31,7 @@ import {
 } from './bundle.ts';
 import { chartArtifact, fetchClassicChart, fetchOciChart } from './charts.ts';
 import { limiter, mapLimit, once } from './concurrency.ts';
-import { download } from './download.ts';
+import { fetchFile } from './download.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 import { resolveImage } from './images.ts';
 import { formatBytes, type Progress } from './progress.ts';
@@ -327,22 +327,15 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
         );
       }
       progress.start(item);
-      let size = (await layout.checkBlob(file.digest)).state === 'ok' ? await layout.blobSize(file.digest) : undefined;
-      if (size === undefined) {
-        const res = await download(file.url as string, signal ? { signal } : {});
-        const body = res.body;
-        body.on('data', (c: Buffer) => progress.advance(item, c.length));
-        try {
-          size = await layout.writeBlobStream(file.digest, body);
-        } catch (err) {
-          if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
-            throw new SupplyError(
-              SupplyErrorCode.lockMismatch,
-              `file ${file.name}: ${file.url} does not match lock.yaml: ${err.message}`,
-            );
-          }
-          throw err;
-        }
+      const { size, fetched } = await fetchFile(
+        layout,
+        { ...file, url: file.url as string, digest: file.digest },
+        {
+          ...(signal ? { signal } : {}),
+          onBytes: (n) => progress.advance(item, n),
+        },
+      );
+      if (fetched) {
         result.fetched++;
         result.bytesFetched += size;
       } else {

@@ -1,4 +1,11 @@
-import { type Descriptor, isIndexType, parseManifest, type Registry, referencedDescriptors } from '@lumen/oci';
+import {
+  type Descriptor,
+  isIndexType,
+  type Layout,
+  parseManifest,
+  type Registry,
+  referencedDescriptors,
+} from '@lumen/oci';
 import { readBundle } from './bundle.ts';
 import { limiter, mapLimit } from './concurrency.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
@@ -16,7 +23,7 @@ export interface PushOptions {
 
 /** Per image or chart: what the push did. */
 export interface PushedItem {
-  kind: 'image' | 'chart';
+  kind: PushTree['kind'];
   name: string;
   reference: string;
   uploaded: number;
@@ -44,9 +51,6 @@ export interface PushResult {
  * before their index, so the registry never holds a tag whose content is incomplete.
  */
 export async function pushBundle(dir: string, options: PushOptions): Promise<PushResult> {
-  const { registry, progress, signal } = options;
-  const concurrency = options.concurrency ?? 8;
-  const transfer = limiter(concurrency);
   const { layout, manifest } = await readBundle(dir);
   // Fail before the first byte leaves when a blob is missing or truncated (a stat each; the
   // registry checks every digest on upload anyway): no half-pushed bundle.
@@ -63,12 +67,55 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
       { issues: broken },
     );
   }
+  return pushLayout(
+    layout,
+    [
+      ...manifest.images.map((img) => ({
+        kind: 'image' as const,
+        name: img.name,
+        repository: img.repository,
+        digest: img.digest,
+        tag: img.tag,
+        ...(img.signature ? { signature: img.signature } : {}),
+      })),
+      ...manifest.charts.map((c) => ({
+        kind: 'chart' as const,
+        name: c.name,
+        repository: c.repository,
+        digest: c.digest,
+        tag: c.tag,
+      })),
+    ],
+    options,
+  );
+}
+
+/** One tree of an OCI layout to push: a manifest (or index) with everything it references, tagged. */
+export interface PushTree {
+  kind: 'image' | 'chart' | 'artifact';
+  name: string;
+  repository: string;
+  digest: string;
+  tag: string;
+  /** A cosign signature manifest of the layout, merged with the ones the registry holds. */
+  signature?: { digest: string; tag: string };
+}
+
+/**
+ * Pushes trees of an OCI layout into a registry (what {@link pushBundle} does for a bundle's images and charts):
+ * blobs the repository has are skipped, blobs pushed to another repository in the same run are mounted, the rest
+ * uploaded in resumable chunks; manifests last, children before their index.
+ */
+export async function pushLayout(layout: Layout, trees: PushTree[], options: PushOptions): Promise<PushResult> {
+  const { registry, progress, signal } = options;
+  const concurrency = options.concurrency ?? 8;
+  const transfer = limiter(concurrency);
   await registry.ping(signal);
   const sig = signal ? { signal } : {};
   /** A repository known to hold each blob (found by HEAD or uploaded there), to mount from. */
   const holderOf = new Map<string, string>();
-  /** The repositories of this bundle whose images or charts use each blob: where an earlier push left it. */
-  const usersOf = await blobUsers(layout, manifest);
+  /** The repositories of these trees whose images or charts use each blob: where an earlier push left it. */
+  const usersOf = await blobUsers(layout, trees);
   /**
    * Work on one digest is serialized (different digests run in parallel): the second image that
    * needs a shared layer then finds it in the first one's repository and mounts it.
@@ -146,26 +193,17 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
     await mergeSignatures(registry, repo, tag, bytes, signal);
   };
 
-  const work: (() => Promise<PushedItem>)[] = [
-    ...manifest.images.map((img) => async () => {
-      const item = newItem('image', img.name, `${registry.host}/${img.repository}:${img.tag}@${img.digest}`);
-      progress.start(`image ${img.name}`);
-      await pushTree(item, img.repository, img.digest, img.tag);
-      if (img.signature) {
-        await pushSignatures(item, img.repository, img.signature.digest, img.signature.tag);
-        item.signature = img.signature.tag;
-      }
-      progress.done(`image ${img.name}`, summary(item));
-      return item;
-    }),
-    ...manifest.charts.map((chart) => async () => {
-      const item = newItem('chart', chart.name, `${registry.host}/${chart.repository}:${chart.tag}@${chart.digest}`);
-      progress.start(`chart ${chart.name}`);
-      await pushTree(item, chart.repository, chart.digest, chart.tag);
-      progress.done(`chart ${chart.name}`, summary(item));
-      return item;
-    }),
-  ];
+  const work = trees.map((tree) => async (): Promise<PushedItem> => {
+    const item = newItem(tree.kind, tree.name, `${registry.host}/${tree.repository}:${tree.tag}@${tree.digest}`);
+    progress.start(`${tree.kind} ${tree.name}`);
+    await pushTree(item, tree.repository, tree.digest, tree.tag);
+    if (tree.signature) {
+      await pushSignatures(item, tree.repository, tree.signature.digest, tree.signature.tag);
+      item.signature = tree.signature.tag;
+    }
+    progress.done(`${tree.kind} ${tree.name}`, summary(item));
+    return item;
+  });
   const items = await mapLimit(work, concurrency, (fn) => fn());
   const total = (k: 'uploaded' | 'mounted' | 'skipped' | 'bytes' | 'resumes') => items.reduce((n, i) => n + i[k], 0);
   return {
@@ -178,11 +216,8 @@ export async function pushBundle(dir: string, options: PushOptions): Promise<Pus
   };
 }
 
-/** For every blob of the bundle, the repositories whose image or chart trees reference it. */
-async function blobUsers(
-  layout: Awaited<ReturnType<typeof readBundle>>['layout'],
-  manifest: Awaited<ReturnType<typeof readBundle>>['manifest'],
-): Promise<Map<string, Set<string>>> {
+/** For every blob of the trees, the repositories whose trees reference it. */
+async function blobUsers(layout: Layout, trees: PushTree[]): Promise<Map<string, Set<string>>> {
   const users = new Map<string, Set<string>>();
   const walk = async (digest: string, repo: string): Promise<void> => {
     const { manifest: m } = parseManifest(await layout.readBlob(digest));
@@ -193,12 +228,11 @@ async function blobUsers(
       if ('manifests' in m) await walk(d.digest, repo);
     }
   };
-  for (const img of manifest.images) await walk(img.digest, img.repository);
-  for (const c of manifest.charts) await walk(c.digest, c.repository);
+  for (const tree of trees) await walk(tree.digest, tree.repository);
   return users;
 }
 
-function newItem(kind: 'image' | 'chart', name: string, reference: string): PushedItem {
+function newItem(kind: PushTree['kind'], name: string, reference: string): PushedItem {
   return { kind, name, reference, uploaded: 0, mounted: 0, skipped: 0, bytes: 0, resumes: 0 };
 }
 

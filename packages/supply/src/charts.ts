@@ -1,5 +1,14 @@
 import { gunzipSync } from 'node:zlib';
-import { chartReference, digestOf, type ImageManifest, MediaType, parseManifest, type Registry } from '@lumen/oci';
+import {
+  chartReference,
+  digestOf,
+  type ImageManifest,
+  MediaType,
+  parseManifest,
+  type Registry,
+  readTar,
+  type TarEntry,
+} from '@lumen/oci';
 import { parse as parseYaml } from 'yaml';
 import { type DownloadOptions, downloadBytes } from './download.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
@@ -154,30 +163,21 @@ export function readChartYaml(archive: Buffer): Record<string, unknown> {
   } catch {
     throw new SupplyError(SupplyErrorCode.chartInvalid, 'chart archive is not gzip');
   }
-  let longName: string | undefined;
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const header = tar.subarray(off, off + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, len: number) => header.toString('utf8', start, start + len).replace(/\0.*$/s, '');
-    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    const prefix = field(345, 155);
-    const name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-    longName = undefined;
-    const body = tar.subarray(off + 512, off + 512 + size);
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'L') {
-      longName = body.toString('utf8').replace(/\0.*$/s, '');
-      continue;
-    }
-    if ((type === '0' || type === '') && /^[^/]+\/Chart\.yaml$/.test(name)) {
+  let entries: TarEntry[];
+  try {
+    entries = [...readTar(tar)];
+  } catch (err) {
+    throw new SupplyError(SupplyErrorCode.chartInvalid, `chart archive: ${(err as Error).message}`);
+  }
+  for (const entry of entries) {
+    if (entry.type === 'file' && /^[^/]+\/Chart\.yaml$/.test(entry.path)) {
       try {
-        const meta = parseYaml(body.toString('utf8')) as unknown;
+        const meta = parseYaml(Buffer.from(entry.data).toString('utf8')) as unknown;
         if (typeof meta === 'object' && meta !== null) return meta as Record<string, unknown>;
       } catch {
         // fall through to the error below
       }
-      throw new SupplyError(SupplyErrorCode.chartInvalid, `${name} in the chart archive is not a YAML mapping`);
+      throw new SupplyError(SupplyErrorCode.chartInvalid, `${entry.path} in the chart archive is not a YAML mapping`);
     }
   }
   throw new SupplyError(SupplyErrorCode.chartInvalid, 'chart archive has no <chart>/Chart.yaml');

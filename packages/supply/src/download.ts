@@ -1,4 +1,13 @@
-import { type Answer, httpRequest, networkError, OciError, OciErrorCode, OciExitCode, retry } from '@lumen/oci';
+import {
+  type Answer,
+  httpRequest,
+  type Layout,
+  networkError,
+  OciError,
+  OciErrorCode,
+  OciExitCode,
+  retry,
+} from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 
 /** Options for plain HTTP(S) downloads (classic Helm repositories, files). */
@@ -42,4 +51,33 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
 export async function downloadBytes(url: string, options: DownloadOptions = {}): Promise<Buffer> {
   const res = await download(url, options);
   return res.bytes();
+}
+
+/**
+ * A file pinned by its digest, as a blob of `layout`: kept when the blob there re-hashes to the digest, else
+ * downloaded from `file.url` and stored only if it hashes to `file.digest` (SUPPLY_LOCK_MISMATCH otherwise, naming
+ * the file and the URL). `onBytes` sees every downloaded chunk (progress).
+ */
+export async function fetchFile(
+  layout: Layout,
+  file: { name: string; url: string; digest: string },
+  options: DownloadOptions & { onBytes?: (bytes: number) => void } = {},
+): Promise<{ size: number; fetched: boolean }> {
+  if ((await layout.checkBlob(file.digest)).state === 'ok') {
+    return { size: (await layout.blobSize(file.digest)) as number, fetched: false };
+  }
+  const res = await download(file.url, options);
+  const body = res.body;
+  if (options.onBytes) body.on('data', (c: Buffer) => options.onBytes?.(c.length));
+  try {
+    return { size: await layout.writeBlobStream(file.digest, body), fetched: true };
+  } catch (err) {
+    if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
+      throw new SupplyError(
+        SupplyErrorCode.lockMismatch,
+        `file ${file.name}: ${file.url} does not match lock.yaml: ${err.message}`,
+      );
+    }
+    throw err;
+  }
 }

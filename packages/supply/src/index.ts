@@ -7,11 +7,13 @@ export type { BundleChart, BundleFile, BundleImage, BundleManifest } from './bun
 export { bundleManifestFile, readBundle } from './bundle.ts';
 export type { CreateOptions, CreateResult } from './bundle-create.ts';
 export { createBundle } from './bundle-create.ts';
-export type { PushedItem, PushOptions, PushResult } from './bundle-push.ts';
-export { pushBundle } from './bundle-push.ts';
+export type { PushedItem, PushOptions, PushResult, PushTree } from './bundle-push.ts';
+export { pushBundle, pushLayout } from './bundle-push.ts';
 export type { VerifyBundleResult } from './bundle-verify.ts';
 export { verifyBundle } from './bundle-verify.ts';
 export { chartArtifact, chartTag, readChartYaml } from './charts.ts';
+export type { DownloadOptions } from './download.ts';
+export { download, fetchFile } from './download.ts';
 export type { SupplyErrorCodeValue } from './errors.ts';
 export { SupplyError, SupplyErrorCode } from './errors.ts';
 export { decryptPrivateKey, encryptPrivateKey, generateKeys, loadPrivateKey, loadPublicKey } from './keys.ts';

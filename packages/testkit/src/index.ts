@@ -13,6 +13,8 @@ export { freePort, secret, waitFor } from './daemon.ts';
 export type { Datastores, RedisOf, StartDatastoresOptions } from './datastores.ts';
 export { startDatastores } from './datastores.ts';
 export { HarnessError } from './errors.ts';
+export type { Podman } from './podman.ts';
+export { startPodman } from './podman.ts';
 export type { PgCluster, PgNode, PgReplica, StartPostgresOptions } from './postgres.ts';
 export { startPostgres, withClient } from './postgres.ts';
 export type { Prometheus, Sample, ScrapeTarget, StartPrometheusOptions } from './prometheus.ts';

@@ -2,7 +2,7 @@
  * `lumen render`, `lumen node-firewall` and `lumen release bump`, over @lumen/platform (see ../main.ts for
  * the owner table). The platform is loaded when a command runs, not when `lumen --help` reads the table.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
 import type { CommandTable } from '../types.ts';
@@ -88,28 +88,49 @@ export const commands: CommandTable = {
     summary: 'pin a new lumen-api digest (and tag) in the inventory lock and re-render deploy/',
     usage: [
       'usage: lumen release bump --digest sha256:<hex> [--tag TAG] [--image NAME] [--out DIR] [--inventory DIR]',
+      '                          [--commit [--revision REV] [--push REMOTE [--token-env VAR]]]',
       '',
       'Called by CI after pushing and signing lumen-api: writes the tag into inventory/images.yaml and the digest',
       'into inventory/lock.yaml (comments kept), then renders deploy/ so the Rollout pulls exactly that digest.',
+      'With --commit, commits the inventory and deploy/ in their git work tree with a message naming the image,',
+      'the digest and the revision it was built from; with --push, pushes that commit to REMOTE.',
       '',
       '  --digest D       digest of the pushed image (required)',
       '  --tag TAG        new tag (default: keep the current one)',
       '  --image NAME     inventory image (default lumen-api; must be origin: build)',
       '  --out DIR        deploy directory (default deploy/)',
       '  --inventory DIR  inventory directory (default inventory/)',
+      '  --commit         commit the change (author: GIT_AUTHOR_NAME/EMAIL, default lumen release)',
+      '  --revision REV   the source commit the image was built from, for the message',
+      '  --push REMOTE    push the commit to REMOTE (a name or URL), to the current branch',
+      '  --token-env VAR  the push token is in environment variable VAR (sent as HTTP basic auth; never stored)',
       '',
-      'Exit codes: 0 ok, 2 bad usage or digest/tag, 4 cannot write, 70 internal error.',
+      'Exit codes: 0 ok, 2 bad usage or digest/tag, 4 cannot write or git failed, 70 internal error.',
     ].join('\n'),
     async run(args) {
-      const { bumpRelease, PlatformError, PlatformErrorCode } = await platform();
+      const { bumpRelease, commitRelease, PlatformError, PlatformErrorCode } = await platform();
       const v = await parse(args, {
         digest: { type: 'string' },
         tag: { type: 'string' },
         image: { type: 'string' },
         out: { type: 'string' },
         inventory: { type: 'string' },
+        commit: { type: 'boolean' },
+        revision: { type: 'string' },
+        push: { type: 'string' },
+        'token-env': { type: 'string' },
       });
       if (!v.digest) throw new PlatformError(PlatformErrorCode.usage, 'release bump needs --digest sha256:<hex>');
+      if ((v.push !== undefined || v.revision !== undefined) && !v.commit)
+        throw new PlatformError(PlatformErrorCode.usage, 'release bump: --revision and --push need --commit');
+      if (v['token-env'] !== undefined && v.push === undefined)
+        throw new PlatformError(PlatformErrorCode.usage, 'release bump: --token-env needs --push');
+      const token = v['token-env'] !== undefined ? process.env[v['token-env']] : undefined;
+      if (v['token-env'] !== undefined && !token)
+        throw new PlatformError(
+          PlatformErrorCode.usage,
+          `release bump: environment variable ${v['token-env']} (--token-env) is not set`,
+        );
       const result = bumpRelease({
         digest: v.digest,
         ...(v.tag !== undefined ? { tag: v.tag } : {}),
@@ -120,6 +141,20 @@ export const commands: CommandTable = {
       console.log(
         `pinned ${v.image ?? 'lumen-api'}:${result.tag}@${result.digest}; deploy/ re-rendered (${result.written} written, ${result.removed} removed)`,
       );
+      if (v.commit) {
+        const inventoryDir = resolve(v.inventory ?? DEFAULT_INVENTORY_DIR);
+        const commit = commitRelease({
+          repo: dirname(inventoryDir),
+          paths: [inventoryDir, resolve(v.out ?? defaultOut)],
+          image: v.image ?? 'lumen-api',
+          tag: result.tag,
+          digest: result.digest,
+          ...(v.revision !== undefined ? { revision: v.revision } : {}),
+          ...(v.push !== undefined ? { push: v.push } : {}),
+          ...(token !== undefined ? { token } : {}),
+        });
+        console.log(`committed ${commit}${v.push !== undefined ? ` and pushed it to ${v.push}` : ''}`);
+      }
       return 0;
     },
   },

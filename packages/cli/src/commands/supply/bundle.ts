@@ -6,7 +6,6 @@ import {
   Progress,
   pushBundle,
   readBundle,
-  registryPool,
   SupplyError,
   SupplyErrorCode,
   verifyBundle,
@@ -14,9 +13,7 @@ import {
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
 import {
-  caFileFlag,
   caFileUsage,
-  credentialFlags,
   exitCodes,
   intFlag,
   inventoryAt,
@@ -27,7 +24,7 @@ import {
   upstreamFlags,
   usageError,
 } from './flags.ts';
-import { credentials, tuning } from './registry-access.ts';
+import { registryFlags, targetRegistry, tuning } from './registry-access.ts';
 
 export const bundleCreate: Command = {
   summary: 'pull every pinned image, chart and file of the inventory into a bundle (OCI image layout)',
@@ -139,33 +136,15 @@ Environment: LUMEN_UPLOAD_CHUNK_BYTES (default 16777216), LUMEN_REGISTRY_RETRIES
 ${exitCodes}`,
   async run(args) {
     const { values, positionals } = parseFlags('bundle push', args, {
-      registry: { type: 'string' },
-      'plain-http': { type: 'boolean' },
-      ...caFileFlag,
-      ...credentialFlags,
+      ...registryFlags,
       ...inventoryFlag,
       ...jsonFlag,
       concurrency: { type: 'string' },
     });
     const [dir, extra] = positionals;
     if (!dir || extra !== undefined) throw usageError('bundle push', 'exactly one bundle directory is required');
-    let host = values.registry;
-    let plainHttp = values['plain-http'] ?? false;
-    if (host === undefined) {
-      const inv = inventoryAt(values.inventory, false);
-      host = inv.site.registry;
-      plainHttp = values['plain-http'] ?? inv.site.plainHttp;
-      if (host === undefined)
-        throw usageError('bundle push', "no --registry given, and the inventory's site.yaml names no registry");
-    }
-    if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host))
-      throw usageError('bundle push', `--registry must be host[:port], got '${host}'`);
-    const creds = credentials('bundle push', values.username, values['password-env']);
-    const registry = registryPool({
-      plainHttp: new Set(plainHttp ? [host] : []),
-      ...(creds ? { credentials: new Map([[host, creds]]) } : {}),
-      ...tuning(),
-    })(host);
+    const registry = targetRegistry('bundle push', values);
+    const host = registry.host;
     const progress = new Progress();
     const result = await pushBundle(dir, {
       registry,

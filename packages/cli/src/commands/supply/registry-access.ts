@@ -1,7 +1,43 @@
 /** How the supply commands reach registries: credentials from the command line, knobs from the environment. */
-import type { Credentials } from '@lumen/oci';
-import type { RegistryAccess } from '@lumen/supply';
-import { usageError } from './flags.ts';
+import type { CarryInventory } from '@lumen/inventory';
+import type { Credentials, Registry } from '@lumen/oci';
+import { type RegistryAccess, registryPool } from '@lumen/supply';
+import { caFileFlag, credentialFlags, inventoryAt, usageError } from './flags.ts';
+
+/** Flags of the commands that push into one registry (bundle push, image push). */
+export const registryFlags = {
+  registry: { type: 'string' },
+  'plain-http': { type: 'boolean' },
+  ...caFileFlag,
+  ...credentialFlags,
+} as const;
+
+/**
+ * The registry `--registry H:P` names (with `--plain-http` and the credentials), else the inventory's site registry
+ * and its plainHttp; usage error (exit 2) when neither names one or the value is not host[:port].
+ */
+export function targetRegistry(
+  command: string,
+  values: { registry?: string; 'plain-http'?: boolean; username?: string; 'password-env'?: string; inventory?: string },
+  inventory?: CarryInventory,
+): Registry {
+  let host = values.registry;
+  let plainHttp = values['plain-http'] ?? false;
+  if (host === undefined) {
+    const inv = inventory ?? inventoryAt(values.inventory, false);
+    host = inv.site.registry;
+    plainHttp = values['plain-http'] ?? inv.site.plainHttp ?? false;
+    if (host === undefined)
+      throw usageError(command, "no --registry given, and the inventory's site.yaml names no registry");
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw usageError(command, `--registry must be host[:port], got '${host}'`);
+  const creds = credentials(command, values.username, values['password-env']);
+  return registryPool({
+    plainHttp: new Set(plainHttp ? [host] : []),
+    ...(creds ? { credentials: new Map([[host, creds]]) } : {}),
+    ...tuning(),
+  })(host);
+}
 
 /** `--username U --password-env VAR` → credentials (the password never appears on the command line). */
 export function credentials(

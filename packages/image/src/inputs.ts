@@ -1,0 +1,81 @@
+/**
+ * The pinned inputs of an image's base: the inventory's files marked `image: <name>` (docs/inventory.md), for one
+ * platform (files without a platform serve every one). Their bytes come from a bundle that carries them (the
+ * airgap) or from a cache directory, filled from each file's URL on first use (the connected zone) — in both
+ * cases checked against the digest in lock.yaml.
+ */
+import type { CarryInventory, InventoryFile } from '@lumen/inventory';
+import { Layout } from '@lumen/oci';
+import { fetchFile, type Progress, readBundle } from '@lumen/supply';
+import { ImageError, ImageErrorCode } from './errors.ts';
+import type { BaseInput } from './rootfs.ts';
+
+/** Where the inputs' bytes come from. */
+export type InputSource = { bundle: string } | { cache: string };
+
+function kindOf(file: InventoryFile): BaseInput['kind'] {
+  const where = file.url ?? file.path ?? '';
+  if (where.endsWith('.deb')) return 'deb';
+  if (/\/node-linux-[a-z0-9]+(-[^/]*)?\.tgz$/.test(where)) return 'node';
+  throw new ImageError(
+    ImageErrorCode.inputInvalid,
+    `file ${file.name} is an input of an image but neither a Debian package (.deb) nor a node-linux-<arch> npm tarball`,
+  );
+}
+
+/** The inventory files that are inputs of `image` for `platform`. */
+export function imageInputFiles(inv: CarryInventory, image: string, platform: string): InventoryFile[] {
+  const files = inv.files.filter((f) => f.image === image && (f.platform === undefined || f.platform === platform));
+  if (!files.some((f) => kindOf(f) === 'node')) {
+    throw new ImageError(
+      ImageErrorCode.inputMissing,
+      `the inventory has no Node.js input of image ${image} for ${platform} (files.yaml: a node-linux-<arch> tarball with image: ${image}, platform: ${platform})`,
+    );
+  }
+  for (const f of files) {
+    if (!f.digest) {
+      throw new ImageError(
+        ImageErrorCode.inputMissing,
+        `file ${f.name} has no digest in lock.yaml (run 'lumen inventory lock')`,
+      );
+    }
+  }
+  return files;
+}
+
+/** Opens the source once; `read` then gives each input's verified bytes. */
+export async function openInputs(
+  source: InputSource,
+  progress?: Progress,
+): Promise<(file: InventoryFile) => Promise<BaseInput>> {
+  const fromBundle = 'bundle' in source;
+  const layout = fromBundle
+    ? (await readBundle(source.bundle)).layout
+    : await Layout.open(source.cache, { create: true });
+  return async (file) => {
+    const digest = file.digest as string;
+    if (fromBundle) {
+      if ((await layout.checkBlob(digest)).state !== 'ok') {
+        throw new ImageError(
+          ImageErrorCode.inputMissing,
+          `the bundle ${layout.dir} does not carry file ${file.name} (${digest})`,
+        );
+      }
+    } else {
+      if (!file.url) {
+        throw new ImageError(ImageErrorCode.inputMissing, `file ${file.name} has no url to fetch it from`);
+      }
+      const item = `input ${file.name}`;
+      progress?.start(item);
+      const { size, fetched } = await fetchFile(
+        layout,
+        { name: file.name, url: file.url, digest },
+        {
+          onBytes: (n) => progress?.advance(item, n),
+        },
+      );
+      progress?.done(item, `${file.version} ${fetched ? `fetched, ${size} bytes` : 'cached'}`);
+    }
+    return { name: file.name, version: file.version, kind: kindOf(file), bytes: await layout.readBlob(digest) };
+  };
+}
