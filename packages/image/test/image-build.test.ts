@@ -28,6 +28,7 @@ interface Built {
   layout: string;
   tag: string;
   digest: string;
+  sbom: { tag: string; digest: string };
   platforms: Array<{
     platform: string;
     manifest: string;
@@ -98,7 +99,10 @@ describe('lumen image build', () => {
         d.digest,
         d.annotations['org.opencontainers.image.ref.name'],
       ]),
-      [[first.digest, first.tag]],
+      [
+        [first.digest, first.tag],
+        [first.sbom.digest, `sha256-${first.digest.slice(7)}.sbom`],
+      ],
     );
     const revision = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
     for (const [i, p] of first.platforms.entries()) {

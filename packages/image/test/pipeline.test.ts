@@ -132,7 +132,9 @@ describe('the delivery pipeline, step by step', () => {
     assert.equal(parse(readFileSync(join(inventory, 'lock.yaml'), 'utf8')).images['lumen-api'].digest, digest);
     const pins = new Set(
       globSync('**/*.yaml', { cwd: deploy }).flatMap((f) =>
-        [...readFileSync(join(deploy, f), 'utf8').matchAll(/lumen\/lumen-api@(sha256:[0-9a-f]{64})/g)].map((m) => m[1]),
+        [...readFileSync(join(deploy, f), 'utf8').matchAll(/lumen\/lumen-api(?::[^@\s]+)?@(sha256:[0-9a-f]{64})/g)].map(
+          (m) => m[1],
+        ),
       ),
     );
     assert.deepEqual([...pins], [digest], 'every lumen-api reference in deploy/ is the new digest');
