@@ -64,6 +64,10 @@ describe('release bump', () => {
       `${inv.site.registry}/lumen/lumen-api:0.2.0@${digest}`,
     );
     assert.ok(readFileSync(join(out, 'apps/lumen-api.yaml'), 'utf8').includes('sync-wave'));
+    // Rewritten in the formatter's style (Biome's), so a release commit keeps `npm run lint` green.
+    const images = readFileSync(join(fixture.dir, 'images.yaml'), 'utf8');
+    assert.match(images, /platforms: \[linux\/amd64, linux\/arm64\]/);
+    assert.doesNotMatch(images, /\[ linux/);
   });
 
   it('a second bump without --tag keeps the tag and changes only the digest-bearing files', () => {

@@ -12,6 +12,9 @@ import { type Document, isMap, parseDocument } from 'yaml';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import { type CarryInventory, DEFAULT_INVENTORY_DIR, INVENTORY_FILES, type Inventory, loadInventory } from './load.ts';
 
+/** How the inventory's YAML is written: long lines kept, flow sequences as the formatter (Biome) writes them. */
+const yamlStyle = { lineWidth: 0, flowCollectionPadding: false } as const;
+
 /** A digest to record for one entry: the version it pins and the digest, plus an optional provenance comment. */
 export interface LockUpdate {
   /** Image tag, or chart/file version, the digest belongs to. */
@@ -105,7 +108,7 @@ export function updateLock(
         }
     }
   }
-  writeFileAtomicSync(lockPath, doc.toString({ lineWidth: 0 }));
+  writeFileAtomicSync(lockPath, doc.toString(yamlStyle));
   return loadInventory(root, { carry: true });
 }
 
@@ -141,8 +144,8 @@ export function releaseBuildImage(name: string, release: LockUpdate, dir: string
   setEntry(lockDoc, 'images', name, 'tag', release);
   // Lock first: if the second write fails, the old tag in images.yaml simply reads as unlocked
   // (the lock entry's tag differs), never as the old tag pinned to the new digest.
-  writeFileAtomicSync(lockPath, lockDoc.toString({ lineWidth: 0 }));
-  writeFileAtomicSync(imagesPath, imagesDoc.toString({ lineWidth: 0 }));
+  writeFileAtomicSync(lockPath, lockDoc.toString(yamlStyle));
+  writeFileAtomicSync(imagesPath, imagesDoc.toString(yamlStyle));
   return loadInventory(root);
 }
 
