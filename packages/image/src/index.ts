@@ -16,3 +16,5 @@ export { pushImage } from './push.ts';
 export type { BaseContents, BaseInput } from './rootfs.ts';
 export { baseContents, runtimeUser } from './rootfs.ts';
 export { cycloneDx, sbomMediaType } from './sbom.ts';
+export type { Finding, ScanVerdict, Severity } from './scan.ts';
+export { describeFinding, judgeScan, parseTrivyReport, severities } from './scan.ts';

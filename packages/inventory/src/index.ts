@@ -49,6 +49,7 @@ export type {
   Lock,
   Site,
   SiteNode,
+  Waiver,
 } from './schema.ts';
 export {
   type ImageLockUpdate,

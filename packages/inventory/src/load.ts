@@ -24,6 +24,8 @@ import {
   lockSchema,
   type Site,
   siteSchema,
+  type Waiver,
+  waiversFileSchema,
 } from './schema.ts';
 
 /** An image with what the lock and the site add to it. */
@@ -66,6 +68,8 @@ export interface Inventory<S extends CarrySite = Site> {
   files: InventoryFile[];
   /** The lock as written (including entries whose version no longer matches). */
   lock: Lock;
+  /** Reviewed exceptions to the image scan gate (`waivers.yaml`; none when absent). */
+  waivers: Waiver[];
 }
 
 /** The inventory as the supply chain loads it: what it carries, with the site settings it may lack. */
@@ -108,6 +112,7 @@ export const INVENTORY_FILES = {
   images: 'images.yaml',
   charts: 'charts.yaml',
   files: 'files.yaml',
+  waivers: 'waivers.yaml',
   lock: 'lock.yaml',
 } as const;
 
@@ -142,6 +147,7 @@ export function loadInventory(
   const charts = readFile(root, INVENTORY_FILES.charts, chartsFileSchema, issues, false);
   const files = readFile(root, INVENTORY_FILES.files, filesFileSchema, issues, false);
   const lock = readFile(root, INVENTORY_FILES.lock, lockSchema, issues, false);
+  const waivers = readFile(root, INVENTORY_FILES.waivers, waiversFileSchema, issues, false);
   if (issues.length > 0 || !site) throw new InventoryError(InventoryErrorCode.invalid, issues);
 
   const imageSpecs = images?.value.images ?? [];
@@ -234,6 +240,7 @@ export function loadInventory(
       return { ...spec, digest: locked && locked.version === spec.version ? locked.digest : undefined };
     }),
     lock: lockValue,
+    waivers: waivers?.value.waivers ?? [],
   };
   if (options.requireLock) {
     const missing = unlockedEntries(inventory);

@@ -200,6 +200,26 @@ export const fileSchema = z
 /** `files.yaml` (optional). */
 export const filesFileSchema = z.strictObject({ files: z.array(fileSchema) });
 
+/**
+ * A reviewed exception to the image scan gate (`lumen image scan`, docs/image.md): one vulnerability, optionally of
+ * one package, accepted until a date. An expired waiver waives nothing.
+ */
+export const waiverSchema = z.strictObject({
+  /** The vulnerability (`CVE-2026-1234`, `GHSA-…`). */
+  id: z.string().regex(/^[A-Za-z][A-Za-z0-9._:-]+$/, 'must be a vulnerability ID such as CVE-2026-1234'),
+  /** Only this package (Debian or npm name); absent: every package with that vulnerability. */
+  package: z.string().min(1).optional(),
+  /** Why it is accepted, for the reviewer. */
+  reason: z.string().min(10, 'must say why (at least 10 characters)'),
+  /** Last day the waiver holds (`YYYY-MM-DD`, UTC). */
+  expires: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD (quote it)')
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a real date'),
+});
+
+export const waiversFileSchema = z.strictObject({ waivers: z.array(waiverSchema) });
+
 /** A node of the site. */
 export const nodeSchema = z.strictObject({
   name: nameSchema,
@@ -286,6 +306,8 @@ export const lockSchema = z.strictObject({
   charts: z.record(nameSchema, chartLockSchema).default({}),
   files: z.record(nameSchema, fileLockSchema).default({}),
 });
+
+export type Waiver = z.output<typeof waiverSchema>;
 
 /** An image as written in `images.yaml` (defaults applied: `origin` is `upstream` unless given). */
 export type ImageSpec = z.infer<typeof imageSchema>;

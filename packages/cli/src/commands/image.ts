@@ -2,8 +2,10 @@
  * `lumen image build` and `lumen image fetch`, over @lumen/image (docs/image.md): lumen-api's image assembled without
  * any daemon from the inventory's pinned inputs, into an OCI image layout.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { CliError, ExitCode } from '../errors.ts';
 import type { CommandTable } from '../types.ts';
 import {
   caFileUsage,
@@ -172,6 +174,70 @@ ${exitCodes}`,
       if (values.json) printJson(result);
       else process.stdout.write(`${result.reference}\n`);
       return 0;
+    },
+  },
+  'image scan': {
+    summary: 'the scan gate: fail on fixable vulnerabilities at or above a severity, unless a reviewed waiver holds',
+    usage: `usage: lumen image scan --report FILE [--severity S] [--inventory DIR] [--json]
+
+Judges a Trivy JSON report (trivy image|sbom --format json: schema version 2) of lumen-api's image. A finding fails
+the gate when Trivy names a fixed version, its severity is at least S, and no waiver of the inventory's waivers.yaml
+holds for it (same id, and package when the waiver names one, not expired: 'expires' is its last day, UTC). Prints
+one line per failing or waived finding and a summary; unfixable and lower findings are counted, and waivers that
+matched nothing are named (stale).
+
+  --report FILE    the Trivy report
+  --severity S     UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
+  --inventory DIR  inventory directory with waivers.yaml (default the repository's inventory/)
+  --json           print every finding with its verdict as JSON
+
+Exit codes: 0 the gate passes, 1 a fixable finding at or above the severity is not waived, 2 bad usage, a report
+that is not Trivy's or an invalid waivers.yaml, 4 the report cannot be read.`,
+    async run(args) {
+      const command = 'image scan';
+      const { values } = parseFlags(
+        command,
+        args,
+        { report: { type: 'string' }, severity: { type: 'string' }, ...inventoryFlag, ...jsonFlag },
+        false,
+      );
+      if (!values.report) throw usageError(command, '--report FILE is required');
+      const { describeFinding, judgeScan, parseTrivyReport, severities } = await image();
+      const severity = (values.severity ?? 'HIGH').toUpperCase();
+      if (!(severities as readonly string[]).includes(severity)) {
+        throw usageError(command, `--severity must be one of ${severities.join(', ')}, got '${values.severity}'`);
+      }
+      let text: string;
+      try {
+        text = readFileSync(values.report, 'utf8');
+      } catch (err) {
+        throw new CliError(
+          'IMAGE_IO',
+          `image scan: cannot read ${values.report}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          ExitCode.io,
+        );
+      }
+      const inventory = inventoryAt(values.inventory, false);
+      const verdict = judgeScan(parseTrivyReport(text, values.report), {
+        severity: severity as (typeof severities)[number],
+        waivers: inventory.waivers,
+        today: new Date().toISOString().slice(0, 10),
+      });
+      if (values.json) printJson(verdict);
+      else {
+        for (const f of verdict.findings.filter((f) => f.verdict === 'fail' || f.verdict === 'waived')) {
+          process.stdout.write(`${describeFinding(f)}\n`);
+        }
+        for (const w of verdict.unused)
+          process.stderr.write(
+            `note: waiver ${w.id}${w.package ? ` (${w.package})` : ''} matched nothing: remove it\n`,
+          );
+        const count = (v: string) => verdict.findings.filter((f) => f.verdict === v).length;
+        process.stderr.write(
+          `lumen image scan: ${verdict.passed ? 'passed' : 'FAILED'} at ${severity}: ${count('fail')} failing, ${count('waived')} waived, ${count('unfixable')} unfixable, ${count('below')} below ${severity}\n`,
+        );
+      }
+      return verdict.passed ? ExitCode.ok : ExitCode.failed;
     },
   },
   'image fetch': {
