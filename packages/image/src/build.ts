@@ -26,6 +26,7 @@ import type { Progress } from '@lumen/supply';
 import { gzip } from 'pako';
 import { ImageError, ImageErrorCode } from './errors.ts';
 import { type InputSource, imageInputFiles, openInputs } from './inputs.ts';
+import { LayerCache } from './layer-cache.ts';
 import { nodeModulesEntries } from './node-modules.ts';
 import { type BaseContents, baseContents, runtimeUser } from './rootfs.ts';
 import { cycloneDx, sbomMediaType } from './sbom.ts';
@@ -44,6 +45,8 @@ export interface BuildOptions {
   /** OCI image layout to write (created when missing). */
   out: string;
   source: InputSource;
+  /** Keep compressed layers here and reuse them (docs/image.md); none: compress every layer. */
+  layerCache?: string;
   /** Default linux/amd64 and linux/arm64. */
   platforms?: string[];
   /** Ref name in the layout. Default: the inventory's lumen-api tag. */
@@ -146,12 +149,25 @@ interface Layer extends BuiltLayer {
   blob: Uint8Array;
 }
 
-function layer(name: BuiltLayer['name'], entries: TarInput[], mtime: number): Layer {
+async function layer(
+  name: BuiltLayer['name'],
+  entries: TarInput[],
+  mtime: number,
+  cache: LayerCache | undefined,
+  progress: Progress | undefined,
+): Promise<Layer> {
   const tar = writeTar(withParents(entries), mtime);
-  // pako: zlib's deflate in JavaScript, level 6 (zlib's default); the output does not depend on the CPU, unlike
-  // Node's bundled zlib, whose hash function follows the CPU's CRC instructions.
-  const blob = gzip(tar, { level: 6 });
-  return { name, blob, digest: digestOf(blob), diffId: digestOf(tar), size: blob.length, uncompressedSize: tar.length };
+  const diffId = digestOf(tar);
+  let blob: Uint8Array | undefined = await cache?.get(diffId);
+  if (blob === undefined) {
+    const started = Date.now();
+    // pako: zlib's deflate in JavaScript, level 6 (zlib's default); the output does not depend on the CPU, unlike
+    // Node's bundled zlib, whose hash function follows the CPU's CRC instructions.
+    blob = gzip(tar, { level: 6 });
+    await cache?.put(diffId, blob);
+    progress?.note(`image: ${name} layer compressed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return { name, blob, digest: digestOf(blob), diffId, size: blob.length, uncompressedSize: tar.length };
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -231,7 +247,11 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   }
 
   const npm = nodeModulesEntries(root, workspace, appRoot);
-  const shared = [layer('node_modules', npm.entries, epoch), layer('app', appEntries(root), epoch)];
+  const cache = options.layerCache ? await LayerCache.open(options.layerCache) : undefined;
+  const shared = [
+    await layer('node_modules', npm.entries, epoch, cache, progress),
+    await layer('app', appEntries(root), epoch, cache, progress),
+  ];
   progress?.note(`image: node_modules ${npm.packages.length} packages, app layer ${shared[1]?.digest}`);
 
   const layout = await Layout.open(options.out, { create: true });
@@ -252,7 +272,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     const contents = bases[i] as BaseContents;
     debs[name] = contents.debs;
     nodeVersion = contents.node.version;
-    const base = layer('base', contents.entries, epoch);
+    const base = await layer('base', contents.entries, epoch, cache, progress);
     const baseImage = await writeImage(layout, platform, [base], created, {
       'org.opencontainers.image.created': created,
       'org.opencontainers.image.title': 'lumen-base',

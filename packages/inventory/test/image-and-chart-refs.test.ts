@@ -18,7 +18,7 @@ import {
   mirrorHosts,
   upstreamRef,
 } from '../src/index.ts';
-import { copyInventory, expectCoded } from './inventory-fixture.ts';
+import { copyInventory, expectCoded, unreleased } from './inventory-fixture.ts';
 
 const copy = copyInventory();
 after(() => copy.remove());
@@ -26,6 +26,8 @@ after(() => copy.remove());
 copy.edit('site.yaml', 'registry: 192.168.2.2:5000', 'registry: registry.airgap.local:5443');
 copy.edit('site.yaml', 'chartsPath: charts', 'chartsPath: platform/charts');
 copy.edit('charts.yaml', 'version: 0.15.2', 'version: 0.15.2+build.7');
+// Before lumen-api's first release, to see what an unreleased build image says.
+unreleased(copy);
 const inv = loadInventory(copy.dir);
 
 describe('imageRef', () => {

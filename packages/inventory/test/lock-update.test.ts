@@ -8,7 +8,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { imageRef, loadInventory, releaseBuildImage, updateLock } from '../src/index.ts';
-import { copyInventory, expectCoded, type InventoryCopy } from './inventory-fixture.ts';
+import { copyInventory, expectCoded, type InventoryCopy, unreleased } from './inventory-fixture.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -142,6 +142,7 @@ describe('releaseBuildImage', () => {
   });
 
   test('refuses upstream images, unknown names, latest and bad digests', () => {
+    unreleased(inv);
     const err = expectCoded(
       () => releaseBuildImage('traefik', { version: 'v3.8.0', digest: D1 }, inv.dir),
       'INVENTORY_INVALID',

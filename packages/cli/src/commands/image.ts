@@ -31,10 +31,8 @@ function defaultCache(): string {
 const sourceFlags = { bundle: { type: 'string' }, cache: { type: 'string' } } as const;
 const platformFlag = { platform: { type: 'string', multiple: true } } as const;
 
-function inputSource(command: string, values: { bundle?: string; cache?: string }) {
-  if (values.bundle !== undefined && values.cache !== undefined) {
-    throw usageError(command, '--bundle and --cache exclude each other');
-  }
+/** Inputs from the bundle when one is given (nothing downloaded), else from the cache (fetching what it lacks). */
+function inputSource(values: { bundle?: string; cache?: string }) {
   return values.bundle !== undefined
     ? { bundle: resolve(values.bundle) }
     : { cache: resolve(values.cache ?? defaultCache()) };
@@ -60,8 +58,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export const commands: CommandTable = {
   'image build': {
     summary: "build lumen-api's image without a daemon, reproducibly, into an OCI image layout",
-    usage: `usage: lumen image build [--out DIR] [--bundle B | --cache DIR] [--platform P]... [--tag T]
-                         [--context DIR] [--source-url URL] [--inventory DIR] [--json]
+    usage: `usage: lumen image build [--out DIR] [--bundle B] [--cache DIR] [--platform P]... [--tag T]
+                         [--context DIR] [--source-url URL] [--no-layer-cache] [--inventory DIR] [--json]
 
 Assembles lumen-api's image for each platform (default linux/amd64 and linux/arm64) from the inventory's pinned
 inputs (files.yaml entries with image: lumen-api: Debian packages and Node.js) and the repository: a base layer,
@@ -71,7 +69,9 @@ SOURCE_DATE_EPOCH (default 0). Prints the index digest; the layout holds it unde
 
   --out DIR          OCI image layout to write (default dist/lumen-api-image under the context)
   --bundle B         read the inputs from this bundle (the airgap); nothing is downloaded
-  --cache DIR        keep fetched inputs here and fetch what is missing (default ~/.cache/lumen/image-inputs)
+  --cache DIR        keep fetched inputs and compressed layers here; fetch missing inputs unless --bundle
+                     (default ~/.cache/lumen/image-inputs)
+  --no-layer-cache   compress every layer afresh (the digests are the same either way)
   --platform P       linux/amd64 or linux/arm64 (repeatable; default both)
   --tag T            ref name in the layout (default the inventory's lumen-api tag)
   --context DIR      the repository root (default the inventory's parent directory)
@@ -91,12 +91,13 @@ ${exitCodes}`,
           tag: { type: 'string' },
           context: { type: 'string' },
           'source-url': { type: 'string' },
+          'no-layer-cache': { type: 'boolean' },
           ...inventoryFlag,
           ...jsonFlag,
         },
         false,
       );
-      const source = inputSource(command, values);
+      const source = inputSource(values);
       const created = sourceDateEpoch(command);
       const inventory = inventoryAt(values.inventory, false);
       const root = resolve(values.context ?? dirname(inventory.dir));
@@ -109,6 +110,7 @@ ${exitCodes}`,
         root,
         out,
         source,
+        ...(values['no-layer-cache'] ? {} : { layerCache: resolve(values.cache ?? defaultCache()) }),
         ...(values.platform ? { platforms: values.platform } : {}),
         ...(values.tag ? { tag: values.tag } : {}),
         created,
@@ -263,7 +265,7 @@ ${exitCodes}`,
       const { imageInputFiles, openInputs } = await image();
       const { Progress } = await supply();
       const progress = new Progress();
-      const read = await openInputs(inputSource(command, values), progress);
+      const read = await openInputs(inputSource(values), progress);
       const seen = new Set<string>();
       for (const platform of values.platform ?? ['linux/amd64', 'linux/arm64']) {
         for (const file of imageInputFiles(inventory, 'lumen-api', platform)) {
