@@ -124,9 +124,8 @@ describe('every component renders valid objects with pinned airgap images', () =
     assert.ok(app.syncPolicy.syncOptions.includes('RespectIgnoreDifferences=true'));
   });
 
-  it('every inventory image is pulled by some component (except build-time bases)', () => {
-    // `node` is the base image apps/api is built FROM inside the airgap; nothing runs it as a pod.
-    const used = new Set([...components.flatMap((c) => c.images), 'node']);
+  it('every inventory image is pulled by some component', () => {
+    const used = new Set(components.flatMap((c) => c.images));
     const unused = inv.images.map((i) => i.name).filter((n) => !used.has(n));
     assert.deepEqual(unused, []);
   });

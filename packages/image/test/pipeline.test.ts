@@ -42,8 +42,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const lumen = async (args: string[]) => {
-  const r = await runLumen(args, { env: { COSIGN_PASSWORD: password } });
+const lumen = async (args: string[], env: Record<string, string> = {}) => {
+  const r = await runLumen(args, { env: { COSIGN_PASSWORD: password, ...env } });
   assert.equal(r.code, 0, `lumen ${args.join(' ')}: ${r.stderr}`);
   return r;
 };
@@ -55,10 +55,26 @@ describe('the delivery pipeline, step by step', () => {
   let reference: string;
 
   it('image build → push by digest → SBOM attached under its cosign tag', async () => {
+    const sbomFile = join(work, 'lumen-api.cdx.json');
     const built = JSON.parse(
-      (await lumen(['image', 'build', '--inventory', inventory, '--context', clone, '--out', layout, '--json'])).stdout,
+      (
+        await lumen([
+          'image',
+          'build',
+          '--inventory',
+          inventory,
+          '--context',
+          clone,
+          '--out',
+          layout,
+          '--sbom',
+          sbomFile,
+          '--json',
+        ])
+      ).stdout,
     );
     digest = built.digest;
+    const outputs = join(work, 'github-output');
     const pushed = JSON.parse(
       (
         await lumen([
@@ -70,9 +86,16 @@ describe('the delivery pipeline, step by step', () => {
           '--registry',
           registry.host,
           '--plain-http',
+          '--output-file',
+          outputs,
           '--json',
         ])
       ).stdout,
+    );
+    // As a workflow's $GITHUB_OUTPUT: later steps read the digest and the reference.
+    assert.equal(
+      readFileSync(outputs, 'utf8'),
+      `digest=${digest}\nreference=${registry.host}/lumen/lumen-api:${built.tag}@${digest}\n`,
     );
     reference = `${registry.host}/lumen/lumen-api@${digest}`;
     assert.equal(pushed.reference, `${registry.host}/lumen/lumen-api:${built.tag}@${digest}`);
@@ -89,6 +112,7 @@ describe('the delivery pipeline, step by step', () => {
     assert.equal(sbomManifest.subject.digest, digest);
     const sbom = JSON.parse((await client.getBlob('lumen/lumen-api', sbomManifest.layers[0].digest)).toString('utf8'));
     assert.equal(sbom.bomFormat, 'CycloneDX');
+    assert.deepEqual(JSON.parse(readFileSync(sbomFile, 'utf8')), sbom, '--sbom wrote the document that was attached');
     const purls: string[] = sbom.components.map((c: { purl: string }) => c.purl);
     assert.ok(purls.some((p) => p.startsWith('pkg:deb/debian/libc6@') && p.includes('arch=arm64')));
     assert.ok(purls.some((p) => p.startsWith('pkg:npm/fastify@')));
@@ -98,8 +122,17 @@ describe('the delivery pipeline, step by step', () => {
   it('sign → verify with lumen and with the real cosign', async () => {
     const keys = join(work, 'keys');
     await lumen(['keygen', '--out', keys]);
-    await lumen(['sign', '--key', join(keys, 'cosign.key'), '--plain-http', reference]);
+    // As CI signs: the key's PEM from a secret in the environment, never a file.
+    await lumen(['sign', '--key-env', 'LUMEN_SIGNING_KEY', '--plain-http', reference], {
+      LUMEN_SIGNING_KEY: readFileSync(join(keys, 'cosign.key'), 'utf8'),
+    });
     await lumen(['verify', '--key', join(keys, 'cosign.pub'), '--plain-http', reference]);
+    const unset = await runLumen(['sign', '--key-env', 'LUMEN_NO_SUCH_KEY', '--plain-http', reference]);
+    assert.equal(unset.code, 2, unset.stderr);
+    assert.match(unset.stderr, /^lumen: sign: environment variable LUMEN_NO_SUCH_KEY \(--key-env\) is not set/m);
+    const both = await runLumen(['sign', '--key', 'k', '--key-env', 'K', reference]);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /exactly one of --key KEY and --key-env VAR is required/);
     const { stdout } = await run(toolPath('cosign'), [
       'verify',
       '--key',

@@ -39,6 +39,7 @@ export {
   upstreamRef,
 } from './resolve.ts';
 export type {
+  Action,
   CarrySite,
   ChartLock,
   ChartSpec,

@@ -12,6 +12,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InventoryError, InventoryErrorCode } from './errors.ts';
 import {
+  type Action,
+  actionsFileSchema,
   type CarrySite,
   type ChartSpec,
   carrySiteSchema,
@@ -70,6 +72,8 @@ export interface Inventory<S extends CarrySite = Site> {
   lock: Lock;
   /** Reviewed exceptions to the image scan gate (`waivers.yaml`; none when absent). */
   waivers: Waiver[];
+  /** The CI actions the airgapped Gitea mirrors (`actions.yaml`; none when absent). */
+  actions: Action[];
 }
 
 /** The inventory as the supply chain loads it: what it carries, with the site settings it may lack. */
@@ -113,6 +117,7 @@ export const INVENTORY_FILES = {
   charts: 'charts.yaml',
   files: 'files.yaml',
   waivers: 'waivers.yaml',
+  actions: 'actions.yaml',
   lock: 'lock.yaml',
 } as const;
 
@@ -148,6 +153,7 @@ export function loadInventory(
   const files = readFile(root, INVENTORY_FILES.files, filesFileSchema, issues, false);
   const lock = readFile(root, INVENTORY_FILES.lock, lockSchema, issues, false);
   const waivers = readFile(root, INVENTORY_FILES.waivers, waiversFileSchema, issues, false);
+  const actions = readFile(root, INVENTORY_FILES.actions, actionsFileSchema, issues, false);
   if (issues.length > 0 || !site) throw new InventoryError(InventoryErrorCode.invalid, issues);
 
   const imageSpecs = images?.value.images ?? [];
@@ -241,6 +247,7 @@ export function loadInventory(
     }),
     lock: lockValue,
     waivers: waivers?.value.waivers ?? [],
+    actions: actions?.value.actions ?? [],
   };
   if (options.requireLock) {
     const missing = unlockedEntries(inventory);

@@ -220,6 +220,24 @@ export const waiverSchema = z.strictObject({
 
 export const waiversFileSchema = z.strictObject({ waivers: z.array(waiverSchema) });
 
+/**
+ * A CI action the airgapped Gitea serves from its own mirror (Gitea's `DEFAULT_ACTIONS_URL` pointing at itself): the
+ * only `uses:` the workflows in `.gitea/workflows/` may name, each pinned by commit.
+ */
+export const actionSchema = z.strictObject({
+  name: nameSchema,
+  /** What a workflow writes after `uses:` before the `@`: `actions/checkout`. */
+  uses: z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+$/, 'must be owner/repository'),
+  /** The upstream repository it is mirrored from. */
+  source: z.string().regex(/^https:\/\/\S+$/, 'must be an https:// URL'),
+  /** The release it is (`v4.2.2`). */
+  version: z.string().min(1),
+  /** The commit of that release: workflows pin `uses: <uses>@<commit>`. */
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-hex commit'),
+});
+
+export const actionsFileSchema = z.strictObject({ actions: z.array(actionSchema) });
+
 /** A node of the site. */
 export const nodeSchema = z.strictObject({
   name: nameSchema,
@@ -308,6 +326,7 @@ export const lockSchema = z.strictObject({
 });
 
 export type Waiver = z.output<typeof waiverSchema>;
+export type Action = z.output<typeof actionSchema>;
 
 /** An image as written in `images.yaml` (defaults applied: `origin` is `upstream` unless given). */
 export type ImageSpec = z.infer<typeof imageSchema>;

@@ -16,7 +16,14 @@ export type { DownloadOptions } from './download.ts';
 export { download, fetchFile } from './download.ts';
 export type { SupplyErrorCodeValue } from './errors.ts';
 export { SupplyError, SupplyErrorCode } from './errors.ts';
-export { decryptPrivateKey, encryptPrivateKey, generateKeys, loadPrivateKey, loadPublicKey } from './keys.ts';
+export {
+  decryptPrivateKey,
+  encryptPrivateKey,
+  generateKeys,
+  loadPrivateKey,
+  loadPublicKey,
+  privateKeyFromPem,
+} from './keys.ts';
 export type { LockChange, LockOptions } from './lock.ts';
 export { lockInventory } from './lock.ts';
 export type { RegistriesYaml } from './mirror-config.ts';

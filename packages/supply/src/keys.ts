@@ -117,6 +117,14 @@ export async function loadPrivateKey(file: string, password: string | undefined)
       `cannot read key ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
+  return privateKeyFromPem(text, file, password);
+}
+
+/**
+ * A private key from its PEM text (as {@link loadPrivateKey} reads from a file); `file` names where it came from in
+ * errors (a path, or `$VAR` for an environment variable, as CI hands a key over).
+ */
+export function privateKeyFromPem(text: string, file: string, password: string | undefined): KeyObject {
   const block = unpem(text);
   if (!block) throw new SupplyError(SupplyErrorCode.keyInvalid, `${file}: no PEM block`);
   try {

@@ -22,11 +22,11 @@ export function gitea(ctx: Context): Component {
   return {
     name: 'gitea',
     namespace: ns,
-    // The runner's rootless buildkitd needs seccomp/AppArmor unconfined, which "baseline" refuses.
-    // Gitea's own pod still runs the rootless image with a restricted securityContext (set below).
-    podSecurity: 'privileged',
+    // Gitea's pod (the rootless image, securityContext below) and the runner alike meet restricted: the runner needs
+    // no container engine, since `lumen image build` assembles images without one (docs/image.md).
+    podSecurity: 'restricted',
     summary:
-      'Gitea (rootless, SQLite on a PVC, Actions on) and its runner with rootless BuildKit; token synced from Vault',
+      'Gitea (rootless, SQLite on a PVC, Actions on) and its runner (host mode, Node.js, no container engine); token synced from Vault',
     helm: {
       chart: 'gitea',
       values: {
@@ -122,7 +122,16 @@ function rootlessBase(tag: string): string {
 function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flows'> {
   const name = 'act-runner';
   const labels = workloadLabels(name, 'ci');
-  const buildkit = ctx.image('buildkit');
+  // Restricted Pod Security for every container: non-root, no privilege escalation, no capabilities, the runtime's
+  // seccomp profile.
+  const restricted = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    seccompProfile: { type: 'RuntimeDefault' as const },
+  };
   const objects = [
     new ServiceAccount({ metadata: { name, namespace: ns, labels }, automountServiceAccountToken: false }),
     new Deployment({
@@ -137,6 +146,7 @@ function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flo
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
+            securityContext: { fsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name,
@@ -148,61 +158,41 @@ function actRunner(ctx: Context): Pick<Component, 'objects' | 'workloads' | 'flo
                     valueFrom: { secretKeyRef: { name: 'act-runner-token', key: 'token' } },
                   },
                   { name: 'GITEA_RUNNER_NAME', value: 'lumen-runner' },
-                  // Jobs run in the runner's own container: there is no Docker daemon in the cluster.
+                  // Jobs run in the runner's own container (host mode): there is no container engine in the
+                  // cluster, and none is needed (.gitea/workflows: npm scripts and lumen commands only).
                   { name: 'GITEA_RUNNER_LABELS', value: 'lumen:host' },
-                  // Jobs build images with buildctl against the rootless buildkitd sidecar.
-                  { name: 'BUILDKIT_HOST', value: 'unix:///run/buildkit/buildkitd.sock' },
-                  {
-                    name: 'PATH',
-                    value: '/opt/buildkit/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-                  },
+                  { name: 'HOME', value: '/data' },
+                  // Node.js and npm for the jobs, copied from the carried node image by the init container.
+                  { name: 'PATH', value: '/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+                  { name: 'LD_LIBRARY_PATH', value: '/opt/node/libs' },
                 ],
-                resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '2', memory: '2Gi' } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
+                resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '2', memory: '4Gi' } },
+                securityContext: restricted,
                 volumeMounts: [
                   { name: 'data', mountPath: '/data' },
-                  { name: 'buildkit-socket', mountPath: '/run/buildkit' },
-                  { name: 'buildkit-tools', mountPath: '/opt/buildkit/bin', readOnly: true },
-                ],
-              },
-              {
-                // Rootless, daemonless-for-the-node image builder: no Docker daemon anywhere.
-                name: 'buildkitd',
-                image: buildkit,
-                args: ['--addr', 'unix:///run/buildkit/buildkitd.sock', '--oci-worker-no-process-sandbox'],
-                resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '2', memory: '4Gi' } },
-                // Rootless BuildKit creates user namespaces: it needs seccomp and AppArmor unconfined
-                // (BuildKit docs, "Rootless mode: Kubernetes"), which is why this namespace is privileged.
-                securityContext: {
-                  runAsUser: 1000,
-                  runAsGroup: 1000,
-                  seccompProfile: { type: 'Unconfined' },
-                  appArmorProfile: { type: 'Unconfined' },
-                },
-                volumeMounts: [
-                  { name: 'buildkit-socket', mountPath: '/run/buildkit' },
-                  { name: 'buildkit-state', mountPath: '/home/user/.local/share/buildkit' },
+                  { name: 'node', mountPath: '/opt/node', readOnly: true },
                 ],
               },
             ],
             initContainers: [
               {
-                name: 'buildctl',
-                image: buildkit,
-                command: ['cp', '/usr/bin/buildctl', '/tools/buildctl'],
-                resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-                volumeMounts: [{ name: 'buildkit-tools', mountPath: '/tools' }],
+                // The node image and the runner image are both Alpine (musl): its Node.js, npm and the C++ runtime
+                // they link run in the runner as they do in the node image.
+                name: 'node',
+                image: ctx.image('node'),
+                command: [
+                  'sh',
+                  '-c',
+                  'cp -a /usr/local/bin /usr/local/lib /opt/node/ && mkdir -p /opt/node/libs && cp -L /usr/lib/libstdc++.so.6 /usr/lib/libgcc_s.so.1 /opt/node/libs/',
+                ],
+                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+                securityContext: restricted,
+                volumeMounts: [{ name: 'node', mountPath: '/opt/node' }],
               },
             ],
             volumes: [
               { name: 'data', emptyDir: {} },
-              { name: 'buildkit-socket', emptyDir: {} },
-              { name: 'buildkit-state', emptyDir: {} },
-              { name: 'buildkit-tools', emptyDir: {} },
+              { name: 'node', emptyDir: {} },
             ],
           },
         },

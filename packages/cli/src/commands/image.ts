@@ -2,7 +2,8 @@
  * `lumen image build` and `lumen image fetch`, over @lumen/image (docs/image.md): lumen-api's image assembled without
  * any daemon from the inventory's pinned inputs, into an OCI image layout.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError, ExitCode } from '../errors.ts';
@@ -59,7 +60,8 @@ export const commands: CommandTable = {
   'image build': {
     summary: "build lumen-api's image without a daemon, reproducibly, into an OCI image layout",
     usage: `usage: lumen image build [--out DIR] [--bundle B] [--cache DIR] [--platform P]... [--tag T]
-                         [--context DIR] [--source-url URL] [--no-layer-cache] [--inventory DIR] [--json]
+                         [--context DIR] [--source-url URL] [--no-layer-cache] [--sbom FILE]
+                         [--inventory DIR] [--json]
 
 Assembles lumen-api's image for each platform (default linux/amd64 and linux/arm64) from the inventory's pinned
 inputs (files.yaml entries with image: lumen-api: Debian packages and Node.js) and the repository: a base layer,
@@ -72,6 +74,7 @@ SOURCE_DATE_EPOCH (default 0). Prints the index digest; the layout holds it unde
   --cache DIR        keep fetched inputs and compressed layers here; fetch missing inputs unless --bundle
                      (default ~/.cache/lumen/image-inputs)
   --no-layer-cache   compress every layer afresh (the digests are the same either way)
+  --sbom FILE        also write the image's CycloneDX SBOM to FILE (what a scanner reads)
   --platform P       linux/amd64 or linux/arm64 (repeatable; default both)
   --tag T            ref name in the layout (default the inventory's lumen-api tag)
   --context DIR      the repository root (default the inventory's parent directory)
@@ -92,6 +95,7 @@ ${exitCodes}`,
           context: { type: 'string' },
           'source-url': { type: 'string' },
           'no-layer-cache': { type: 'boolean' },
+          sbom: { type: 'string' },
           ...inventoryFlag,
           ...jsonFlag,
         },
@@ -121,6 +125,12 @@ ${exitCodes}`,
       for (const p of result.platforms) {
         progress.note(`${p.platform}: ${p.manifest}  ${p.layers.map((l) => `${l.name} ${mib(l.size)}`).join(', ')}`);
       }
+      if (values.sbom) {
+        const { Layout } = await import('@lumen/oci');
+        const layout = await Layout.open(out);
+        const manifest = JSON.parse((await layout.readBlob(result.sbom.digest)).toString('utf8'));
+        await writeFile(resolve(values.sbom), await layout.readBlob(manifest.layers[0].digest));
+      }
       progress.finish(`built ${out}:${result.tag}`);
       if (values.json) printJson({ layout: out, ...result });
       else process.stdout.write(`${result.tag}@${result.digest}\n`);
@@ -144,6 +154,7 @@ sha256-<hex>.sbom (a referrer of the index where the registry has the referrers 
   --username U, --password-env VAR   basic or token credentials (the password from the environment)
 ${caFileUsage}
   --inventory DIR    inventory directory (default the repository's inventory/)
+  --output-file F    append digest=<digest> and reference=<reference> lines to F (a workflow's $GITHUB_OUTPUT)
   --json             print the reference, digests and what was pushed as JSON
 ${exitCodes}`,
     async run(args) {
@@ -152,6 +163,7 @@ ${exitCodes}`,
         tag: { type: 'string' },
         ...registryFlags,
         repository: { type: 'string' },
+        'output-file': { type: 'string' },
         ...inventoryFlag,
         ...jsonFlag,
       });
@@ -173,6 +185,10 @@ ${exitCodes}`,
         progress,
       });
       progress.finish(`pushed ${result.reference}${result.sbom ? ` and its SBOM` : ''}`);
+      if (values['output-file']) {
+        // Appended as `key=value` lines: with $GITHUB_OUTPUT, later workflow steps read steps.<id>.outputs.digest.
+        appendFileSync(values['output-file'], `digest=${result.digest}\nreference=${result.reference}\n`);
+      }
       if (values.json) printJson(result);
       else process.stdout.write(`${result.reference}\n`);
       return 0;

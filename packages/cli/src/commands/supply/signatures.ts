@@ -8,6 +8,7 @@ import {
   imageDigest,
   loadPrivateKey,
   loadPublicKey,
+  privateKeyFromPem,
   registryPool,
   SupplyError,
   SupplyErrorCode,
@@ -28,6 +29,14 @@ import {
 } from './flags.ts';
 import { writeOutputFile } from './output-file.ts';
 import { credentials, tuning } from './registry-access.ts';
+
+/** The signing key from `--key FILE`, or from the environment variable `--key-env VAR` names (CI's secret). */
+async function signingKey(file: string | undefined, variable: string | undefined) {
+  if (file !== undefined) return loadPrivateKey(file, process.env.COSIGN_PASSWORD);
+  const text = process.env[variable as string];
+  if (!text) throw usageError('sign', `environment variable ${variable} (--key-env) is not set`);
+  return privateKeyFromPem(text, `$${variable}`, process.env.COSIGN_PASSWORD);
+}
 
 /** Flags of `sign` and `verify`. */
 const signingFlags = {
@@ -94,10 +103,11 @@ function refsOf(command: string, positionals: string[]): Reference[] {
 
 export const sign: Command = {
   summary: 'sign images cosign-compatibly (sha256-<hex>.sig tag, no transparency log)',
-  usage: `usage: lumen sign --key KEY [--plain-http] [--ca-file FILE]... [--username U --password-env VAR] [--json] REF...
+  usage: `usage: lumen sign (--key KEY | --key-env VAR) [--plain-http] [--ca-file FILE]... [--username U --password-env VAR] [--json] REF...
 
 Signs each image REF (host[:port]/repo[:tag][@digest]; a tag is resolved to its digest) with the
-ECDSA P-256 key KEY: a PKCS#8 PEM, or cosign's encrypted cosign.key (password from COSIGN_PASSWORD).
+ECDSA P-256 key KEY: a PKCS#8 PEM, or cosign's encrypted cosign.key (password from COSIGN_PASSWORD);
+with --key-env, the key's PEM text is in environment variable VAR (a CI secret; never written to disk).
 The signature is stored as cosign does without Rekor: an OCI manifest tagged sha256-<hex>.sig in
 the image's repository, one simple-signing layer per signature. Verifiable by 'cosign verify
 --key cosign.pub --insecure-ignore-tlog' and 'lumen verify'.
@@ -108,10 +118,11 @@ ${caFileUsage}
   --json              print the signed references on stdout
 ${exitCodes}`,
   async run(args) {
-    const { values, positionals } = parseFlags('sign', args, signingFlags);
-    if (!values.key) throw usageError('sign', '--key KEY is required');
+    const { values, positionals } = parseFlags('sign', args, { ...signingFlags, 'key-env': { type: 'string' } });
+    if ((values.key === undefined) === (values['key-env'] === undefined))
+      throw usageError('sign', 'exactly one of --key KEY and --key-env VAR is required');
     const refs = refsOf('sign', positionals);
-    const key = await loadPrivateKey(values.key, process.env.COSIGN_PASSWORD);
+    const key = await signingKey(values.key, values['key-env']);
     const publicKey = createPublicKey(key);
     const pool = registriesOf('sign', refs, values);
     const results = [];
