@@ -14,6 +14,7 @@ const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
   sign: () => import('./commands/supply/index.ts'),
   verify: () => import('./commands/supply/index.ts'),
   'mirror-config': () => import('./commands/supply/index.ts'),
+  serve: () => import('./commands/supply/index.ts'),
   release: () => import('./commands/platform.ts'),
   render: () => import('./commands/platform.ts'),
   'node-firewall': () => import('./commands/platform.ts'),

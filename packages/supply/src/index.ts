@@ -31,6 +31,8 @@ export { mirrorConfig, mirrorConfigYaml } from './mirror-config.ts';
 export { formatBytes, Progress } from './progress.ts';
 export type { RegistryAccess } from './registries.ts';
 export { registryPool } from './registries.ts';
+export type { ServedBundle, ServeOptions } from './serve.ts';
+export { serveBundle } from './serve.ts';
 export type { SignResult, VerifyResult } from './signature.ts';
 export {
   imageDigest,

@@ -7,6 +7,7 @@ import type { CommandTable } from '../../types.ts';
 import { bundleCreate, bundleLs, bundlePush, bundleVerify } from './bundle.ts';
 import { inventoryLock } from './inventory.ts';
 import { mirrorConfig } from './mirror-config.ts';
+import { serve } from './serve.ts';
 import { keygen, sign, verify } from './signatures.ts';
 
 export const commands: CommandTable = {
@@ -19,4 +20,5 @@ export const commands: CommandTable = {
   sign,
   verify,
   'mirror-config': mirrorConfig,
+  serve,
 };
