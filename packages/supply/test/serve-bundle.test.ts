@@ -54,7 +54,7 @@ after(async () => {
 });
 
 describe('lumen serve', () => {
-  it('skopeo inspects and copies every platform of an image from it, digests intact', async () => {
+  it('skopeo inspects and copies every platform of an image, and the chart, from it, digests intact', async () => {
     const image = fixture.images[0];
     assert.ok(image);
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/${image.repo}:1`]);
@@ -70,6 +70,18 @@ describe('lumen serve', () => {
     ]);
     const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
     assert.equal(index.manifests[0].digest, image.digest);
+    // The chart too: a Helm OCI artifact is copied like any manifest.
+    const charts = join(fixture.work, 'charts');
+    await run('skopeo', [
+      'copy',
+      '--preserve-digests',
+      '--src-tls-verify=false',
+      `docker://${host}/charts/fixture:0.1.0`,
+      `oci:${charts}:0.1.0`,
+    ]);
+    const chartManifest = JSON.parse(readFileSync(join(charts, 'index.json'), 'utf8')).manifests[0];
+    const served = await fetch(`http://${host}/v2/charts/fixture/manifests/0.1.0`, { method: 'HEAD' });
+    assert.equal(chartManifest.digest, served.headers.get('docker-content-digest'));
   });
 
   it('answers the catalog, tag lists, HEAD and the chart as a Helm OCI artifact', async () => {
