@@ -5,7 +5,7 @@
  * cases checked against the digest in lock.yaml.
  */
 import type { CarryInventory, InventoryFile } from '@lumen/inventory';
-import { Layout } from '@lumen/oci';
+import { type BlobSource, Layout } from '@lumen/oci';
 import { fetchFile, type Progress, readBundle } from '@lumen/supply';
 import { ImageError, ImageErrorCode } from './errors.ts';
 import type { BaseInput } from './rootfs.ts';
@@ -48,13 +48,11 @@ export async function openInputs(
   source: InputSource,
   progress?: Progress,
 ): Promise<(file: InventoryFile) => Promise<BaseInput>> {
-  const fromBundle = 'bundle' in source;
-  const layout = fromBundle
-    ? (await readBundle(source.bundle)).layout
-    : await Layout.open(source.cache, { create: true });
+  const cache = 'cache' in source ? await Layout.open(source.cache, { create: true }) : undefined;
+  const layout: BlobSource = cache ?? (await readBundle((source as { bundle: string }).bundle)).layout;
   return async (file) => {
     const digest = file.digest as string;
-    if (fromBundle) {
+    if (cache === undefined) {
       if ((await layout.checkBlob(digest)).state !== 'ok') {
         throw new ImageError(
           ImageErrorCode.inputMissing,
@@ -68,7 +66,7 @@ export async function openInputs(
       const item = `input ${file.name}`;
       progress?.start(item);
       const { size, fetched } = await fetchFile(
-        layout,
+        cache,
         { name: file.name, url: file.url, digest },
         {
           onBytes: (n) => progress?.advance(item, n),

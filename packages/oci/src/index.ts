@@ -1,9 +1,11 @@
+export { LayoutArchive } from './archive.ts';
 export { type AtomicWriteOptions, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
 export { DIGEST_PATTERN, DigestCheck, digestHex, digestOf, isDigest } from './digest.ts';
 export type { OciErrorCodeValue, OciExitCodeValue } from './errors.ts';
 export { causeOf, networkError, OciError, OciErrorCode, OciExitCode } from './errors.ts';
+export type { BlobCheck, BlobSource } from './layout.ts';
 export { Layout, refNameAnnotation } from './layout.ts';
 export type { Descriptor, ImageIndex, ImageManifest, Manifest, Platform } from './manifest.ts';
 export {
@@ -35,8 +37,17 @@ export type { FetchedManifest, RegistryOptions } from './registry.ts';
 export { Registry } from './registry.ts';
 export type { RetryOptions, RetryPolicy } from './retry.ts';
 export { backoffMs, isTransient, isTransientStatus, retry, retryDefaults } from './retry.ts';
-export type { TarEntry, TarEntryType, TarInput } from './tar.ts';
-export { normalizeTarPath, readTar, writeTar } from './tar.ts';
+export type { TarEntry, TarEntryType, TarHeader, TarInput } from './tar.ts';
+export {
+  normalizeTarPath,
+  parseTarHeader,
+  paxPath,
+  readTar,
+  tarEnd,
+  tarFileHeader,
+  tarPadding,
+  writeTar,
+} from './tar.ts';
 export type { Answer } from './transport.ts';
 export { httpRequest, trustCertificates } from './transport.ts';
 export type { UploadResult } from './upload.ts';

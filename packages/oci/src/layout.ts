@@ -18,11 +18,26 @@ export const refNameAnnotation = 'org.opencontainers.image.ref.name';
  */
 const tmpDir = '.lumen-tmp';
 
+/** What re-hashing a blob found. */
+export type BlobCheck = { state: 'ok' | 'missing' | 'corrupt'; detail?: string };
+
+/**
+ * Where a layout's blobs are read from: the layout directory ({@link Layout}) or one archive file of it
+ * (`LayoutArchive`). `dir` names it in messages.
+ */
+export interface BlobSource {
+  readonly dir: string;
+  blobSize(digest: string): Promise<number | undefined>;
+  checkBlob(digest: string, size?: number): Promise<BlobCheck>;
+  readBlob(digest: string): Promise<Buffer>;
+  openBlob(digest: string, start?: number, end?: number): Readable;
+}
+
 /**
  * An OCI image layout directory (image-spec `image-layout.md`): `oci-layout`, `index.json`,
  * `blobs/sha256/<hex>`. Readable by skopeo (`oci:DIR:REF`), umoci and containerd.
  */
-export class Layout {
+export class Layout implements BlobSource {
   readonly dir: string;
 
   private constructor(dir: string) {
@@ -97,7 +112,7 @@ export class Layout {
    * Re-hashes a blob file. Resolves to `ok`, `missing`, or `corrupt` with what is wrong.
    * `size` (when given) must match too.
    */
-  async checkBlob(digest: string, size?: number): Promise<{ state: 'ok' | 'missing' | 'corrupt'; detail?: string }> {
+  async checkBlob(digest: string, size?: number): Promise<BlobCheck> {
     const path = this.blobPath(digest);
     const have = await this.blobSize(digest);
     if (have === undefined) return { state: 'missing' };

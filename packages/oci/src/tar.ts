@@ -218,3 +218,45 @@ export function writeTar(entries: TarInput[], mtime = 0): Buffer {
   parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
 }
+
+/**
+ * The header block of one regular file (what a streamed archive writes before the file's bytes): ustar, owner 0,
+ * `mtime` 0 unless given. The path must fit ustar (name ≤ 100 bytes, or prefix/name split).
+ */
+export function tarFileHeader(path: string, size: number, mode = 0o644, mtime = 0): Buffer {
+  const split = splitUstar(normalizeTarPath(path));
+  if (split === undefined) throw new Error(`tar: ${path} does not fit a ustar header`);
+  return ustarHeader(split.name, split.prefix, flags.file, { mode }, size, '', mtime);
+}
+
+/** Zero bytes that pad `size` bytes of content to the 512-byte block. */
+export const tarPadding = (size: number): Buffer => pad(size);
+
+/** The two zero blocks that end a tar archive. */
+export const tarEnd = (): Buffer => Buffer.alloc(BLOCK * 2);
+
+/** What a header block says. */
+export type TarHeader =
+  | { kind: 'end' }
+  | { kind: 'invalid' }
+  | { kind: 'member'; name: string; size: number; flag: string };
+
+/**
+ * One header block read: a member's name (prefix applied), size and type flag; `end` for a zero block; `invalid`
+ * when its checksum or size does not hold (a torn or foreign block).
+ */
+export function parseTarHeader(block: Uint8Array): TarHeader {
+  if (block.every((b) => b === 0)) return { kind: 'end' };
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] as number);
+  const size = octal(block, 124, 12);
+  if (octal(block, 148, 8) !== sum || !Number.isInteger(size) || size < 0) return { kind: 'invalid' };
+  const prefix = field(block, 345, 155);
+  const name = prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100);
+  return { kind: 'member', name, size, flag: field(block, 156, 1) };
+}
+
+/** The `path` record of a PAX extended header body, if it has one. */
+export function paxPath(body: Uint8Array): string | undefined {
+  return paxRecords(body).get('path');
+}

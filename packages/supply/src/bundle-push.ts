@@ -1,7 +1,7 @@
 import {
+  type BlobSource,
   type Descriptor,
   isIndexType,
-  type Layout,
   parseManifest,
   type Registry,
   referencedDescriptors,
@@ -106,7 +106,7 @@ export interface PushTree {
  * blobs the repository has are skipped, blobs pushed to another repository in the same run are mounted, the rest
  * uploaded in resumable chunks; manifests last, children before their index.
  */
-export async function pushLayout(layout: Layout, trees: PushTree[], options: PushOptions): Promise<PushResult> {
+export async function pushLayout(layout: BlobSource, trees: PushTree[], options: PushOptions): Promise<PushResult> {
   const { registry, progress, signal } = options;
   const concurrency = options.concurrency ?? 8;
   const transfer = limiter(concurrency);
@@ -217,7 +217,7 @@ export async function pushLayout(layout: Layout, trees: PushTree[], options: Pus
 }
 
 /** For every blob of the trees, the repositories whose trees reference it. */
-async function blobUsers(layout: Layout, trees: PushTree[]): Promise<Map<string, Set<string>>> {
+async function blobUsers(layout: BlobSource, trees: PushTree[]): Promise<Map<string, Set<string>>> {
   const users = new Map<string, Set<string>>();
   const walk = async (digest: string, repo: string): Promise<void> => {
     const { manifest: m } = parseManifest(await layout.readBlob(digest));

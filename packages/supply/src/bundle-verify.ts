@@ -1,5 +1,5 @@
 import type { CarryInventory } from '@lumen/inventory';
-import { type Layout, parseManifest, referencedDescriptors } from '@lumen/oci';
+import { type BlobSource, parseManifest, referencedDescriptors } from '@lumen/oci';
 import { type BundleManifest, readBundle } from './bundle.ts';
 import { mapLimit } from './concurrency.ts';
 
@@ -43,7 +43,7 @@ export async function verifyBundle(
  * top-level manifests, and through them every platform manifest, config and layer (a manifest
  * that cannot be read is skipped here; its own check reports it).
  */
-async function blobOwners(layout: Layout, manifest: BundleManifest): Promise<Map<string, string>> {
+async function blobOwners(layout: BlobSource, manifest: BundleManifest): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   const own = (digest: string, owner: string) => {
     if (!owners.has(digest)) owners.set(digest, owner);
@@ -77,7 +77,7 @@ async function blobOwners(layout: Layout, manifest: BundleManifest): Promise<Map
 }
 
 /** Every manifest reachable from the bundle's images and charts references only blobs the bundle lists. */
-async function checkGraph(layout: Layout, manifest: BundleManifest): Promise<string[]> {
+async function checkGraph(layout: BlobSource, manifest: BundleManifest): Promise<string[]> {
   const problems: string[] = [];
   const listed = manifest.blobs;
   const walk = async (digest: string, owner: string): Promise<void> => {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Layout } from '@lumen/oci';
+import { type BlobSource, Layout, LayoutArchive } from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 
 /**
@@ -72,18 +72,23 @@ export interface BundleManifest {
   blobs: Record<string, number>;
 }
 
-/** Opens a finished bundle: its OCI layout and lumen-bundle.json. */
-export async function readBundle(dir: string): Promise<{ layout: Layout; manifest: BundleManifest }> {
-  const layout = await Layout.open(dir);
-  let text: string;
-  try {
-    text = await readFile(join(dir, bundleManifestFile), 'utf8');
-  } catch {
+/**
+ * Opens a finished bundle — a directory, or one archive file of it (`bundle.tar`, read in place) — : its blobs and
+ * lumen-bundle.json.
+ */
+export async function readBundle(path: string): Promise<{ layout: BlobSource; manifest: BundleManifest }> {
+  const isFile = (await stat(path).catch(() => undefined))?.isFile() === true;
+  const layout: BlobSource = isFile ? await LayoutArchive.open(path) : await Layout.open(path);
+  const text = isFile
+    ? (await (layout as LayoutArchive).readMember(bundleManifestFile))?.toString('utf8')
+    : await readFile(join(path, bundleManifestFile), 'utf8').catch(() => undefined);
+  if (text === undefined) {
     throw new SupplyError(
       SupplyErrorCode.bundleInvalid,
-      `${dir} has no ${bundleManifestFile}: the bundle is unfinished (re-run 'lumen bundle create')`,
+      `${path} has no ${bundleManifestFile}: the bundle is unfinished (re-run 'lumen bundle create')`,
     );
   }
+  const dir = path;
   let manifest: BundleManifest;
   try {
     manifest = JSON.parse(text) as BundleManifest;

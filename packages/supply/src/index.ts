@@ -5,6 +5,7 @@
  */
 export type { BundleChart, BundleFile, BundleImage, BundleManifest } from './bundle.ts';
 export { bundleManifestFile, readBundle } from './bundle.ts';
+export { archiveBundle, archivePartial, archiveStage, archiveStarted, isArchivePath } from './bundle-archive.ts';
 export type { CreateOptions, CreateResult } from './bundle-create.ts';
 export { createBundle } from './bundle-create.ts';
 export type { PushedItem, PushOptions, PushResult, PushTree } from './bundle-push.ts';

@@ -6,12 +6,11 @@
  * rather than delivered. Anything that would write answers 405.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isDigest, type Layout, parseManifest } from '@lumen/oci';
+import { type BlobSource, isDigest, parseManifest } from '@lumen/oci';
 import { readBundle } from './bundle.ts';
 
 export interface ServeOptions {
@@ -178,13 +177,9 @@ class VerifiedStream extends Transform {
 }
 
 /** Streams a blob through {@link VerifiedStream}; a corrupt blob ends the connection before its last chunk. */
-async function streamBlob(layout: Layout, digest: string, res: ServerResponse, log?: (line: string) => void) {
+async function streamBlob(layout: BlobSource, digest: string, res: ServerResponse, log?: (line: string) => void) {
   try {
-    await pipeline(
-      createReadStream(layout.blobPath(digest), { highWaterMark: 1024 * 1024 }),
-      new VerifiedStream(digest),
-      res,
-    );
+    await pipeline(layout.openBlob(digest), new VerifiedStream(digest), res);
   } catch (err) {
     log?.(`${(err as Error).message}: connection cut`);
     res.destroy();

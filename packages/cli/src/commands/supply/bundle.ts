@@ -1,8 +1,13 @@
 /** `lumen bundle create|verify|push|ls`: the bundle that carries the inventory across the gap. */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  archiveBundle,
+  archiveStage,
+  archiveStarted,
   createBundle,
   formatBytes,
+  isArchivePath,
   Progress,
   pushBundle,
   readBundle,
@@ -38,7 +43,8 @@ re-running skips blobs already in DIR after re-hashing them. Cosign signatures f
 (sha256-<hex>.sig) are carried along. Credentials come from REGISTRY_AUTH_FILE, DOCKER_CONFIG or
 ~/.docker/config.json.
 
-  --out DIR                   bundle directory (created, or resumed when it exists)
+  --out DIR|FILE.tar          bundle directory (created, or resumed when it exists), or one archive file:
+                              staged in FILE.tar.d, then streamed into FILE.tar (resumable; never twice the disk)
   --inventory DIR             inventory directory (default: the repository's inventory/)
   --platform OS/ARCH          carry these platforms instead of the inventory's (repeatable; skips the lock check)
   --concurrency N             parallel blob transfers (default 8)
@@ -62,24 +68,39 @@ ${exitCodes}`,
     const inv = inventoryAt(values.inventory, true);
     const progress = new Progress();
     const platforms = values.platform?.flatMap((p) => p.split(',')).filter(Boolean);
-    const result = await createBundle(inv, {
-      out: resolve(values.out),
-      ...(platforms?.length ? { platforms } : {}),
-      concurrency,
-      access: { plainHttp: new Set(values['plain-http-registry'] ?? []), ...tuning() },
-      progress,
-    });
+    const out = resolve(values.out);
+    const archive = isArchivePath(out);
+    if (archive && (await stat(out).catch(() => undefined))) {
+      throw usageError('bundle create', `${values.out} exists: remove it, or choose another --out`);
+    }
+    // An archive is staged as a directory bundle next to it (resumable), then streamed into the one file.
+    const resumeArchive = archive && (await archiveStarted(out));
+    const result = resumeArchive
+      ? undefined
+      : await createBundle(inv, {
+          out: archive ? archiveStage(out) : out,
+          ...(platforms?.length ? { platforms } : {}),
+          concurrency,
+          access: { plainHttp: new Set(values['plain-http-registry'] ?? []), ...tuning() },
+          progress,
+        });
+    const written = archive ? await archiveBundle(archiveStage(out), out, { progress }) : undefined;
     progress.finish(
-      `bundle ${values.out}: ${result.images} images, ${result.charts} charts, ${result.files} files, ${result.blobs} blobs (${formatBytes(result.bytesTotal)}); fetched ${result.fetched} (${formatBytes(result.bytesFetched)}), reused ${result.reused}${result.pruned ? `, pruned ${result.pruned} unreferenced` : ''}`,
+      [
+        result
+          ? `bundle ${values.out}: ${result.images} images, ${result.charts} charts, ${result.files} files, ${result.blobs} blobs (${formatBytes(result.bytesTotal)}); fetched ${result.fetched} (${formatBytes(result.bytesFetched)}), reused ${result.reused}${result.pruned ? `, pruned ${result.pruned} unreferenced` : ''}`
+          : `bundle ${values.out}: resumed writing the archive`,
+        ...(written ? [`one file, ${formatBytes(written.bytes)}`] : []),
+      ].join('; '),
     );
-    if (values.json) printJson({ bundle: resolve(values.out), ...result });
+    if (values.json) printJson({ bundle: out, ...(result ?? {}), ...(written ? { archiveBytes: written.bytes } : {}) });
     return ExitCode.ok;
   },
 };
 
 export const bundleVerify: Command = {
   summary: "prove every blob's digest and the bundle's completeness against the inventory",
-  usage: `usage: lumen bundle verify DIR [--inventory DIR | --no-inventory] [--concurrency N] [--json]
+  usage: `usage: lumen bundle verify DIR|FILE.tar [--inventory DIR | --no-inventory] [--concurrency N] [--json]
 
 Re-hashes every blob listed in DIR/lumen-bundle.json, checks that every manifest's references
 are in the bundle, and that every image, chart and file of the inventory is there with the
@@ -117,7 +138,7 @@ ${exitCodes}`,
 
 export const bundlePush: Command = {
   summary: 'push a bundle (images, signatures, charts as Helm OCI artifacts) into a registry',
-  usage: `usage: lumen bundle push DIR [--registry HOST:PORT] [--plain-http] [--ca-file FILE]... [--username U --password-env VAR]
+  usage: `usage: lumen bundle push DIR|FILE.tar [--registry HOST:PORT] [--plain-http] [--ca-file FILE]... [--username U --password-env VAR]
                          [--concurrency N] [--inventory DIR] [--json]
 
 Pushes every image (with its cosign signature tags) to <registry>/<airgap path> and every chart
@@ -161,7 +182,7 @@ ${exitCodes}`,
 
 export const bundleLs: Command = {
   summary: 'list the images, charts and files of a bundle',
-  usage: `usage: lumen bundle ls DIR [--json]
+  usage: `usage: lumen bundle ls DIR|FILE.tar [--json]
 
 Lists what DIR carries (from lumen-bundle.json): images with tag, platforms and digest, charts with
 version and digest, files. Does not re-hash (see 'lumen bundle verify').
