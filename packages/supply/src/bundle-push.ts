@@ -166,6 +166,12 @@ export async function pushLayout(layout: BlobSource, trees: PushTree[], options:
 
   /** Pushes the blobs and child manifests of a manifest, then the manifest itself under `ref`. */
   const pushTree = async (item: PushedItem, repo: string, digest: string, ref: string): Promise<void> => {
+    // A manifest the registry already serves under this reference with this digest is complete there (registries
+    // refuse a manifest whose blobs they lack): an unchanged push then costs one HEAD per image, not one per blob.
+    if ((await registry.headManifest(repo, ref, signal))?.digest === digest) {
+      item.skipped++;
+      return;
+    }
     const bytes = await layout.readBlob(digest);
     const { mediaType, manifest: m } = parseManifest(bytes);
     if (isIndexType(mediaType)) {
@@ -176,10 +182,8 @@ export async function pushLayout(layout: BlobSource, trees: PushTree[], options:
       // The shared limiter bounds uploads; HEADs and mounts of one manifest all go at once.
       await mapLimit(blobs, blobs.length, (d) => ensureBlob(item, repo, d));
     }
-    // After a blob upload the manifest cannot be there yet: skip the HEAD, PUT is idempotent anyway.
-    const changed = item.uploaded + item.mounted > 0;
-    const existing = changed ? undefined : await registry.headManifest(repo, ref, signal);
-    if (existing?.digest !== digest) await registry.putManifest(repo, ref, bytes, mediaType, signal);
+    // It was not there (the HEAD above): PUT it, children before their index.
+    await registry.putManifest(repo, ref, bytes, mediaType, signal);
   };
 
   /**

@@ -266,6 +266,11 @@ describe('bundle create → verify → push → pull back', () => {
     assert.deepEqual(uploads, []);
     assert.equal(proxy.requests.filter((q) => q.method === 'PUT').length, 0, 'manifests already there are not re-put');
     assert.ok(proxy.requests.some((q) => q.method === 'HEAD'));
+    // Each image and chart already served at its digest is complete there: no blob is even asked about.
+    assert.deepEqual(
+      proxy.requests.filter((q) => q.method === 'HEAD' && q.path.includes('/blobs/')),
+      [],
+    );
   });
 
   it('pushes to a registry behind basic auth with --username/--password-env, and refuses without', async () => {
