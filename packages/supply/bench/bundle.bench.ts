@@ -8,7 +8,7 @@
  *
  *   npm run bench -- packages/supply
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,20 @@ async function measure(line: string): Promise<{ wall: number; cpu: number | unde
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const lumenCmd = `${process.execPath} ${join(import.meta.dirname, '..', '..', 'cli', 'bin', 'lumen.js')}`;
+/**
+ * lumen as operators run it on a transit host: the single executable (docs/single-executable.md), built into the
+ * bench's directory first. `BENCH_LUMEN=bin` measures `node packages/cli/bin/lumen.js` (a checkout) instead.
+ */
+function lumenCommand(): string {
+  if (process.env.BENCH_LUMEN === 'bin')
+    return `${process.execPath} ${join(import.meta.dirname, '..', '..', 'cli', 'bin', 'lumen.js')}`;
+  const out = join(work, 'exe');
+  const script = join(import.meta.dirname, '..', '..', '..', 'scripts', 'build-cli.ts');
+  const built = spawnSync(process.execPath, [script, '--out', out, '--platform', 'linux/amd64'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`build:cli failed:\n${built.stderr}`);
+  return join(out, 'lumen-linux-amd64');
+}
+const lumenCmd = lumenCommand();
 /** Runs the commands at once; fails when any of them fails (a failed copy must never count as fast). */
 const parallel = (cmds: string[]) =>
   `pids=''; ${cmds.map((c) => `${c} & pids="$pids $!";`).join(' ')} for p in $pids; do wait $p || exit 1; done`;
