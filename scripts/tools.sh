@@ -67,4 +67,23 @@ for pin in "${pins[@]}"; do
   echo "$want" >"$stamp"
   echo "tools: $name built in $((SECONDS - started)) s" >&2
 done
+# Python tools (ansible-core, ansible-lint, yamllint, testinfra) from PyPI at the versions of
+# tools/python/requirements.txt, into a virtual environment of the cache; a changed file reinstalls.
+venv=$tools/python
+want="pip $(sha256sum "$root/tools/python/requirements.txt" | cut -c1-16)"
+if [ ! -x "$venv/bin/ansible-lint" ] || [ "$(cat "$bin/.python.stamp" 2>/dev/null)" != "$want" ]; then
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    echo "tools: python3-venv is missing: installing Debian's python3-venv" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  echo "tools: installing the Python tools of tools/python/requirements.txt (once; cached in $venv)" >&2
+  started=$SECONDS
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tools/python/requirements.txt" >&2
+  echo "$want" >"$bin/.python.stamp"
+  echo "tools: Python tools installed in $((SECONDS - started)) s" >&2
+fi
+for tool in ansible ansible-playbook ansible-lint yamllint; do ln -sf "$venv/bin/$tool" "$bin/$tool"; done
+
 echo "$bin"
