@@ -5,7 +5,7 @@
  * JavaScript zlib (pako, the same bytes on every CPU), so the same inputs give the same digests on any machine.
  * Written into an OCI image layout as an index of one manifest per platform.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CarryInventory } from '@lumen/inventory';
 import {
@@ -30,6 +30,7 @@ import { LayerCache } from './layer-cache.ts';
 import { nodeModulesEntries } from './node-modules.ts';
 import { type BaseContents, baseContents, runtimeUser } from './rootfs.ts';
 import { cycloneDx, sbomMediaType } from './sbom.ts';
+import { treeEntries } from './tree.ts';
 
 export const layerMediaType = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
@@ -119,28 +120,9 @@ function appEntries(root: string): TarInput[] {
       data: readFileSync(join(root, workspace, 'package.json')),
     },
   ];
-  const walk = (rel: string) => {
-    const abs = join(root, workspace, rel);
-    for (const name of readdirSync(abs).sort()) {
-      const relPath = `${rel}/${name}`;
-      const st = statSync(join(abs, name));
-      const path = `${appRoot}/${workspace}/${relPath}`;
-      if (st.isDirectory()) {
-        entries.push({ path, type: 'dir', mode: 0o755 });
-        walk(relPath);
-      } else if (st.isFile()) {
-        entries.push({
-          path,
-          type: 'file',
-          mode: st.mode & 0o111 ? 0o755 : 0o644,
-          data: readFileSync(join(abs, name)),
-        });
-      }
-    }
-  };
   for (const dir of appDirs) {
     entries.push({ path: `${appRoot}/${workspace}/${dir}`, type: 'dir', mode: 0o755 });
-    walk(dir);
+    treeEntries(join(root, workspace, dir), `${appRoot}/${workspace}/${dir}`, entries);
   }
   return entries;
 }
@@ -237,7 +219,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const epoch = options.created ?? 0;
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   // Every platform's inputs are named and locked, and every base can be assembled, before any layer is compressed.
-  const read = await openInputs(options.source, progress);
+  const { read } = await openInputs(options.source, progress);
   const inputFiles = platforms.map((p) => imageInputFiles(inventory, 'lumen-api', formatPlatform(p)));
   const bases: BaseContents[] = [];
   for (const files of inputFiles) {

@@ -8,7 +8,7 @@ export type { DebPackage } from './deb.ts';
 export { parseControl, readDeb } from './deb.ts';
 export type { ImageErrorCodeValue } from './errors.ts';
 export { ImageError, ImageErrorCode } from './errors.ts';
-export type { InputSource } from './inputs.ts';
+export type { InputSource, Inputs } from './inputs.ts';
 export { imageInputFiles, openInputs } from './inputs.ts';
 export { nodeModulesEntries, productionClosure } from './node-modules.ts';
 export type { PushImageOptions, PushImageResult } from './push.ts';

@@ -43,37 +43,47 @@ export function imageInputFiles(inv: CarryInventory, image: string, platform: st
   return files;
 }
 
-/** Opens the source once; `read` then gives each input's verified bytes. */
-export async function openInputs(
-  source: InputSource,
-  progress?: Progress,
-): Promise<(file: InventoryFile) => Promise<BaseInput>> {
+/** Where each input's verified bytes come from: `read` gives them, `fetch` only makes sure the cache holds them. */
+export interface Inputs {
+  read(file: InventoryFile): Promise<BaseInput>;
+  fetch(file: InventoryFile): Promise<void>;
+}
+
+/** Opens the source once. Every input is hashed once per use: a read verifies as it reads. */
+export async function openInputs(source: InputSource, progress?: Progress): Promise<Inputs> {
   const cache = 'cache' in source ? await Layout.open(source.cache, { create: true }) : undefined;
   const layout: BlobSource = cache ?? (await readBundle((source as { bundle: string }).bundle)).layout;
-  return async (file) => {
-    const digest = file.digest as string;
-    if (cache === undefined) {
-      if ((await layout.checkBlob(digest)).state !== 'ok') {
-        throw new ImageError(
-          ImageErrorCode.inputMissing,
-          `the bundle ${layout.dir} does not carry file ${file.name} (${digest})`,
-        );
-      }
-    } else {
-      if (!file.url) {
-        throw new ImageError(ImageErrorCode.inputMissing, `file ${file.name} has no url to fetch it from`);
-      }
-      const item = `input ${file.name}`;
-      progress?.start(item);
-      const { size, fetched } = await fetchFile(
-        cache,
-        { name: file.name, url: file.url, digest },
-        {
-          onBytes: (n) => progress?.advance(item, n),
-        },
-      );
-      progress?.done(item, `${file.version} ${fetched ? `fetched, ${size} bytes` : 'cached'}`);
-    }
-    return { name: file.name, version: file.version, kind: kindOf(file), bytes: await layout.readBlob(digest) };
+  const input = (file: InventoryFile, bytes: Buffer): BaseInput => ({
+    name: file.name,
+    version: file.version,
+    kind: kindOf(file),
+    bytes,
+  });
+  const fetch = async (file: InventoryFile): Promise<void> => {
+    if (cache === undefined) return;
+    if (!file.url) throw new ImageError(ImageErrorCode.inputMissing, `file ${file.name} has no url to fetch it from`);
+    const item = `input ${file.name}`;
+    progress?.start(item);
+    const { size, fetched } = await fetchFile(
+      cache,
+      { name: file.name, url: file.url, digest: file.digest as string },
+      { onBytes: (n) => progress?.advance(item, n) },
+    );
+    progress?.done(item, `${file.version} ${fetched ? `fetched, ${size} bytes` : 'cached'}`);
   };
+  const read = async (file: InventoryFile): Promise<BaseInput> => {
+    const digest = file.digest as string;
+    if ((await layout.blobSize(digest)) === undefined && cache === undefined) {
+      throw new ImageError(
+        ImageErrorCode.inputMissing,
+        `the bundle ${layout.dir} does not carry file ${file.name} (${digest})`,
+      );
+    }
+    // A cached copy that is missing or damaged is fetched again; a bundle's damaged copy fails (readBlob says so).
+    const held = cache ? await layout.readBlob(digest).catch(() => undefined) : await layout.readBlob(digest);
+    if (held) return input(file, held);
+    await fetch(file);
+    return input(file, await layout.readBlob(digest));
+  };
+  return { read, fetch };
 }

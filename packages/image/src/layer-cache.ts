@@ -2,15 +2,14 @@
  * Compressed layers kept between builds, in the cache directory of the fetched inputs: a layer's gzip blob under
  * its digest (`blobs/sha256/<hex>`, as in an OCI layout) and `layers/<diff ID hex>` naming the blob that
  * uncompresses to that tar. A hit is re-checked before use (the blob re-hashes to its digest and gunzips to the
- * diff ID), so a corrupt cache costs a recompression, never a wrong layer. Writes go to a file of their own and are
- * renamed into place, so concurrent builds sharing the cache never see half a blob. Compression is deterministic,
+ * diff ID), so a corrupt cache costs a recompression, never a wrong layer. Writes are atomic (@lumen/oci
+ * writeFileAtomic), so concurrent builds sharing the cache never see half a blob. Compression is deterministic,
  * so a hit gives the bytes a fresh compression would.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { digestHex, digestOf, isDigest } from '@lumen/oci';
+import { digestHex, digestOf, isDigest, writeFileAtomic } from '@lumen/oci';
 
 export class LayerCache {
   private readonly dir: string;
@@ -40,21 +39,11 @@ export class LayerCache {
 
   async put(diffId: string, blob: Uint8Array): Promise<void> {
     const digest = digestOf(blob);
-    await this.writeAtomic(join(this.dir, 'blobs', 'sha256', digestHex(digest)), blob);
-    await this.writeAtomic(this.mapPath(diffId), `${digest}\n`);
+    await writeFileAtomic(join(this.dir, 'blobs', 'sha256', digestHex(digest)), blob);
+    await writeFileAtomic(this.mapPath(diffId), `${digest}\n`);
   }
 
   private mapPath(diffId: string): string {
     return join(this.dir, 'layers', digestHex(diffId));
-  }
-
-  private async writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, data);
-      await rename(tmp, path);
-    } finally {
-      await rm(tmp, { force: true });
-    }
   }
 }

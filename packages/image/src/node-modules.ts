@@ -5,10 +5,11 @@
  * installed at its locked version (the tree `npm ci` writes), and none may be native (the image is built for
  * several architectures from one tree).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TarInput } from '@lumen/oci';
 import { ImageError, ImageErrorCode } from './errors.ts';
+import { treeEntries } from './tree.ts';
 
 interface LockPackage {
   version?: string;
@@ -98,33 +99,6 @@ export function productionClosure(root: string, workspace: string): string[] {
   return [...seen].sort();
 }
 
-/** Files of one installed package, without its nested node_modules (those are packages of their own). */
-function packageFiles(root: string, location: string, out: TarInput[], prefix: string): void {
-  const walk = (rel: string) => {
-    const abs = join(root, location, rel);
-    for (const name of readdirSync(abs).sort()) {
-      if (rel === '' && name === 'node_modules') continue;
-      const relPath = rel === '' ? name : `${rel}/${name}`;
-      const st = statSync(join(abs, name), { throwIfNoEntry: false });
-      if (!st) continue;
-      const path = `${prefix}/${location}/${relPath}`;
-      if (st.isDirectory()) {
-        out.push({ path, type: 'dir', mode: 0o755 });
-        walk(relPath);
-      } else if (st.isFile()) {
-        if (name.endsWith('.node')) {
-          throw new ImageError(
-            ImageErrorCode.dependencies,
-            `${location}/${relPath} is a native addon: the image is built for several architectures from one tree`,
-          );
-        }
-        out.push({ path, type: 'file', mode: st.mode & 0o111 ? 0o755 : 0o644, data: readFileSync(join(abs, name)) });
-      }
-    }
-  };
-  walk('');
-}
-
 /**
  * The node_modules layer's entries for `workspace` of the repository at `root`, placed under `prefix` (`app`):
  * every package of {@link productionClosure} at its lockfile location, checked against its locked version.
@@ -157,7 +131,18 @@ export function nodeModulesEntries(
     const name = location.slice(location.lastIndexOf('node_modules/') + 'node_modules/'.length);
     packages.push({ name, version: locked as string, location });
     entries.push({ path: `${prefix}/${location}`, type: 'dir', mode: 0o755 });
-    packageFiles(root, location, entries, prefix);
+    // Without its nested node_modules: those are packages of their own.
+    treeEntries(join(root, location), `${prefix}/${location}`, entries, {
+      skip: (rel) => rel === 'node_modules',
+      check: (rel) => {
+        if (rel.endsWith('.node')) {
+          throw new ImageError(
+            ImageErrorCode.dependencies,
+            `${location}/${rel} is a native addon: the image is built for several architectures from one tree`,
+          );
+        }
+      },
+    });
   }
   return { entries, packages };
 }

@@ -5,12 +5,11 @@
  * `tar -cf b.tar -C bundle .`).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DigestCheck, digestHex, digestOf } from './digest.ts';
+import { digestHex, digestOf } from './digest.ts';
 import { OciError, OciErrorCode, OciExitCode } from './errors.ts';
-import type { BlobCheck, BlobSource } from './layout.ts';
+import { type BlobCheck, type BlobSource, checkBlobOf } from './layout.ts';
 import { normalizeTarPath, parseTarHeader, paxPath } from './tar.ts';
 
 interface Member {
@@ -28,10 +27,9 @@ export class LayoutArchive implements BlobSource {
     this.members = members;
   }
 
-  /** Indexes the archive; OCI_LAYOUT_INVALID when it is not a tar with an `oci-layout` member. */
+  /** Indexes the archive; OCI_LAYOUT_INVALID when it is not a whole tar with an `oci-layout` member. */
   static async open(file: string): Promise<LayoutArchive> {
-    const members = new Map<string, Member>();
-    let handle: Awaited<ReturnType<typeof open>>;
+    let handle: FileHandle;
     try {
       handle = await open(file, 'r');
     } catch (err) {
@@ -44,48 +42,27 @@ export class LayoutArchive implements BlobSource {
         },
       );
     }
+    let index: TarIndex;
     try {
-      const { size: length } = await handle.stat();
-      const block = Buffer.alloc(512);
-      let nextName: string | undefined;
-      for (let off = 0; off + 512 <= length; ) {
-        await handle.read(block, 0, 512, off);
-        const header = parseTarHeader(block);
-        if (header.kind === 'end') break;
-        if (header.kind === 'invalid') {
-          throw new OciError(
-            OciErrorCode.layoutInvalid,
-            `${file}: a damaged tar header at byte ${off}`,
-            OciExitCode.io,
-          );
-        }
-        const body = off + 512;
-        if (body + header.size > length) {
-          throw new OciError(OciErrorCode.layoutInvalid, `${file} is truncated inside ${header.name}`, OciExitCode.io);
-        }
-        if (header.flag === 'x' || header.flag === 'L') {
-          const extension = Buffer.alloc(header.size);
-          await handle.read(extension, 0, header.size, body);
-          nextName = header.flag === 'x' ? paxPath(extension) : extension.toString('utf8').replace(/\0.*$/s, '');
-        } else if (header.flag === '0' || header.flag === '' || header.flag === '7') {
-          members.set(normalizeTarPath(nextName ?? header.name), { offset: body, size: header.size });
-          nextName = undefined;
-        } else {
-          nextName = undefined;
-        }
-        off = body + Math.ceil(header.size / 512) * 512;
-      }
+      index = await indexTar(handle);
     } finally {
       await handle.close();
     }
-    if (!members.has('oci-layout')) {
+    if (index.stop === 'torn') {
+      throw new OciError(
+        OciErrorCode.layoutInvalid,
+        `${file} is damaged or truncated at byte ${index.end}`,
+        OciExitCode.io,
+      );
+    }
+    if (!index.members.has('oci-layout')) {
       throw new OciError(
         OciErrorCode.layoutInvalid,
         `${file} is not an OCI image layout archive (no oci-layout member)`,
         OciExitCode.io,
       );
     }
-    return new LayoutArchive(file, members);
+    return new LayoutArchive(file, index.members);
   }
 
   /** A member's bytes (`index.json`, `lumen-bundle.json`), or undefined when absent. */
@@ -111,24 +88,7 @@ export class LayoutArchive implements BlobSource {
   }
 
   async checkBlob(digest: string, size?: number): Promise<BlobCheck> {
-    const m = this.blob(digest);
-    if (!m) return { state: 'missing' };
-    if (size !== undefined && m.size !== size) return { state: 'corrupt', detail: `${m.size} bytes, expected ${size}` };
-    try {
-      await pipeline(this.openBlob(digest), new DigestCheck(digest, { exitCode: 1 }), async (source) => {
-        for await (const _ of source) {
-          // Consume: DigestCheck hashes as data passes.
-        }
-      });
-      return { state: 'ok' };
-    } catch (err) {
-      if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
-        return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
-      }
-      throw new OciError(OciErrorCode.io, `cannot read ${this.dir}: ${(err as Error).message}`, OciExitCode.io, {
-        cause: err,
-      });
-    }
+    return checkBlobOf(this, digest, size);
   }
 
   async readBlob(digest: string): Promise<Buffer> {
@@ -150,4 +110,46 @@ export class LayoutArchive implements BlobSource {
     const last = m.offset + (end ?? m.size - 1);
     return createReadStream(this.dir, { start: m.offset + start, end: last, highWaterMark: 1024 * 1024 });
   }
+}
+
+/** The whole regular-file members of a tar file, where the last whole member ends, and why the walk stopped. */
+export interface TarIndex {
+  members: Map<string, Member>;
+  /** Offset just after the last whole member (where an interrupted writer continues). */
+  end: number;
+  /** `end`: the end-of-archive blocks; `eof`: the file ends between members; `torn`: a damaged header or a cut member. */
+  stop: 'end' | 'eof' | 'torn';
+}
+
+/**
+ * Walks a tar file's headers without reading the members (PAX `path` and GNU long names applied), as `bundle`
+ * readers index an archive and as the archive writer finds where an interrupted run stopped.
+ */
+export async function indexTar(handle: FileHandle): Promise<TarIndex> {
+  const members = new Map<string, Member>();
+  const { size: length } = await handle.stat();
+  const block = Buffer.alloc(512);
+  let nextName: string | undefined;
+  let off = 0;
+  while (off + 512 <= length) {
+    await handle.read(block, 0, 512, off);
+    const header = parseTarHeader(block);
+    if (header.kind === 'end') return { members, end: off, stop: 'end' };
+    if (header.kind === 'invalid') return { members, end: off, stop: 'torn' };
+    const body = off + 512;
+    const next = body + Math.ceil(header.size / 512) * 512;
+    if (next > length) return { members, end: off, stop: 'torn' };
+    if (header.flag === 'x' || header.flag === 'L') {
+      const extension = Buffer.alloc(header.size);
+      await handle.read(extension, 0, header.size, body);
+      nextName = header.flag === 'x' ? paxPath(extension) : extension.toString('utf8').replace(/\0.*$/s, '');
+    } else {
+      if (header.flag === '0' || header.flag === '' || header.flag === '7') {
+        members.set(normalizeTarPath(nextName ?? header.name), { offset: body, size: header.size });
+      }
+      nextName = undefined;
+    }
+    off = next;
+  }
+  return { members, end: off, stop: off === length ? 'eof' : 'torn' };
 }

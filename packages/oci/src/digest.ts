@@ -36,14 +36,25 @@ export class DigestCheck extends Transform {
   bytes = 0;
   private readonly what: string;
   private readonly exitCode: OciExitCodeValue;
+  /** With `withholdLast`: the latest chunk, passed on only once the whole content is proven. */
+  private held: Buffer | undefined;
+  private readonly withholdLast: boolean;
 
-  constructor(expected: string, options: { size?: number; what?: string; exitCode?: OciExitCodeValue } = {}) {
+  /**
+   * `withholdLast`: keep the last chunk back until the digest holds, so that a reader of corrupt content never
+   * receives all of it (a server streaming a blob it has not proven yet).
+   */
+  constructor(
+    expected: string,
+    options: { size?: number; what?: string; exitCode?: OciExitCodeValue; withholdLast?: boolean } = {},
+  ) {
     super();
     digestHex(expected);
     this.expected = expected;
     this.size = options.size;
     this.what = options.what ?? expected;
     this.exitCode = options.exitCode ?? OciExitCode.remote;
+    this.withholdLast = options.withholdLast ?? false;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -53,7 +64,13 @@ export class DigestCheck extends Transform {
       done(this.mismatch(`more than the expected ${this.size} bytes`));
       return;
     }
-    done(null, chunk);
+    if (!this.withholdLast) {
+      done(null, chunk);
+      return;
+    }
+    const previous = this.held;
+    this.held = chunk;
+    done(null, previous);
   }
 
   override _flush(done: TransformCallback): void {
@@ -63,7 +80,7 @@ export class DigestCheck extends Transform {
     } else if (actual !== this.expected) {
       done(this.mismatch(`content hashes to ${actual}`));
     } else {
-      done();
+      done(null, this.held);
     }
   }
 

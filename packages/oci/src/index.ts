@@ -1,4 +1,5 @@
-export { LayoutArchive } from './archive.ts';
+export type { TarIndex } from './archive.ts';
+export { indexTar, LayoutArchive } from './archive.ts';
 export { type AtomicWriteOptions, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';

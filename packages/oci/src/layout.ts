@@ -113,25 +113,7 @@ export class Layout implements BlobSource {
    * `size` (when given) must match too.
    */
   async checkBlob(digest: string, size?: number): Promise<BlobCheck> {
-    const path = this.blobPath(digest);
-    const have = await this.blobSize(digest);
-    if (have === undefined) return { state: 'missing' };
-    if (size !== undefined && have !== size) return { state: 'corrupt', detail: `${have} bytes, expected ${size}` };
-    try {
-      await pipeline(createReadStream(path), new DigestCheck(digest, { exitCode: 1 }), async (source) => {
-        for await (const _ of source) {
-          // Consume: DigestCheck hashes as data passes.
-        }
-      });
-      return { state: 'ok' };
-    } catch (err) {
-      if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
-        return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
-      }
-      throw new OciError(OciErrorCode.io, `cannot read ${path}: ${(err as Error).message}`, OciExitCode.io, {
-        cause: err,
-      });
-    }
+    return checkBlobOf(this, digest, size);
   }
 
   /**
@@ -251,5 +233,35 @@ async function ioStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof OciError) throw err;
     throw new OciError(OciErrorCode.io, `cannot ${what}: ${(err as Error).message}`, OciExitCode.io, { cause: err });
+  }
+}
+
+/**
+ * Re-hashes a blob of any {@link BlobSource}: `missing`, `corrupt` (size or digest, with what is wrong) or `ok`;
+ * OCI_IO when it cannot be read.
+ */
+export async function checkBlobOf(source: BlobSource, digest: string, size?: number): Promise<BlobCheck> {
+  const have = await source.blobSize(digest);
+  if (have === undefined) return { state: 'missing' };
+  if (size !== undefined && have !== size) return { state: 'corrupt', detail: `${have} bytes, expected ${size}` };
+  try {
+    await pipeline(source.openBlob(digest), new DigestCheck(digest, { exitCode: 1 }), async (stream) => {
+      for await (const _ of stream) {
+        // Consume: DigestCheck hashes as data passes.
+      }
+    });
+    return { state: 'ok' };
+  } catch (err) {
+    if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
+      return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
+    }
+    throw new OciError(
+      OciErrorCode.io,
+      `cannot read ${digest} in ${source.dir}: ${(err as Error).message}`,
+      OciExitCode.io,
+      {
+        cause: err,
+      },
+    );
   }
 }

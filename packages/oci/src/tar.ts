@@ -80,11 +80,12 @@ export function* readTar(archive: Uint8Array): Generator<TarEntry> {
   let pax = new Map<string, string>();
   for (let off = 0; off + BLOCK <= archive.length; ) {
     const header = archive.subarray(off, off + BLOCK);
-    if (header.every((b) => b === 0)) return;
-    const size = octal(header, 124, 12);
-    const flag = field(header, 156, 1);
+    const parsed = parseTarHeader(header);
+    if (parsed.kind === 'end') return;
+    if (parsed.kind === 'invalid') throw new Error(`tar archive has a damaged header at byte ${off}`);
+    const { size, flag } = parsed;
     const body = archive.subarray(off + BLOCK, off + BLOCK + size);
-    if (body.length < size) throw new Error(`tar archive truncated inside ${field(header, 0, 100)}`);
+    if (body.length < size) throw new Error(`tar archive truncated inside ${parsed.name}`);
     off += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
     if (flag === 'L' || flag === 'K') {
       const value = Buffer.from(body).toString('utf8').replace(/\0.*$/s, '');
@@ -97,8 +98,7 @@ export function* readTar(archive: Uint8Array): Generator<TarEntry> {
       continue;
     }
     if (flag === 'g') continue;
-    const prefix = field(header, 345, 155);
-    const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    const name = pax.get('path') ?? longName ?? parsed.name;
     const linkname = pax.get('linkpath') ?? longLink ?? field(header, 157, 100);
     longName = undefined;
     longLink = undefined;

@@ -8,18 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  digestHex,
-  normalizeTarPath,
-  OciError,
-  OciErrorCode,
-  parseTarHeader,
-  tarEnd,
-  tarFileHeader,
-  tarPadding,
-} from '@lumen/oci';
+import { digestHex, indexTar, OciError, OciErrorCode, tarEnd, tarFileHeader, tarPadding } from '@lumen/oci';
 import { bundleManifestFile } from './bundle.ts';
 import { SupplyError, SupplyErrorCode } from './errors.ts';
 import type { Progress } from './progress.ts';
@@ -30,24 +21,6 @@ export const archivePartial = (file: string) => `${file}.partial`;
 
 /** True when `out` names an archive bundle rather than a directory. */
 export const isArchivePath = (out: string) => out.endsWith('.tar');
-
-/** Members already whole in a partial archive, and where the next one starts (the torn rest is cut off). */
-async function wholeMembers(handle: FileHandle): Promise<{ names: Set<string>; end: number }> {
-  const { size: length } = await handle.stat();
-  const names = new Set<string>();
-  const block = Buffer.alloc(512);
-  let off = 0;
-  while (off + 512 <= length) {
-    await handle.read(block, 0, 512, off);
-    const header = parseTarHeader(block);
-    if (header.kind !== 'member') break;
-    const next = off + 512 + Math.ceil(header.size / 512) * 512;
-    if (next > length) break;
-    names.add(normalizeTarPath(header.name));
-    off = next;
-  }
-  return { names, end: off };
-}
 
 async function ioStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -72,7 +45,8 @@ export async function archiveBundle(
   const exists = (await stat(partial).catch(() => undefined)) !== undefined;
   const handle = await ioStep(`open ${partial}`, () => open(partial, exists ? 'r+' : 'w+'));
   try {
-    const { names, end } = await wholeMembers(handle);
+    const { members, end } = await indexTar(handle);
+    const names = new Set(members.keys());
     await ioStep(`cut ${partial} back to its last whole member`, () => handle.truncate(end));
     let position = end;
     const append = async (data: Uint8Array) => {

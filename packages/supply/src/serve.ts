@@ -1,16 +1,7 @@
-/**
- * `lumen serve B`: a bundle served read-only over the OCI distribution API (docs/supply-chain.md), for a transit zone
- * without a registry — skopeo, crane, containerd or another lumen pull from it as from any registry. Serves what the
- * bundle's manifest lists: images under their airgap paths and tags (with their cosign signature tags), charts as
- * Helm OCI artifacts; every blob is streamed through a digest check, and a blob found corrupt is cut off mid-stream
- * rather than delivered. Anything that would write answers 405.
- */
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobSource, isDigest, parseManifest } from '@lumen/oci';
+import { type BlobSource, DigestCheck, isDigest, OciError, OciErrorCode, parseManifest } from '@lumen/oci';
 import { readBundle } from './bundle.ts';
 
 export interface ServeOptions {
@@ -146,42 +137,13 @@ function manifestOf(blobs: Record<string, number>, digest: string): boolean {
   return blobs[digest] !== undefined;
 }
 
-/**
- * A pass-through that hashes what flows and holds the last chunk back until the whole blob is proven: a corrupt
- * blob is cut off before its last chunk, so no client ever receives all its bytes.
- */
-class VerifiedStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private held: Buffer | undefined;
-  private readonly digest: string;
-
-  constructor(digest: string) {
-    super();
-    this.digest = digest;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    const previous = this.held;
-    this.held = chunk;
-    done(null, previous);
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (`sha256:${this.hash.digest('hex')}` !== this.digest) {
-      done(new Error(`blob ${this.digest} in the bundle is corrupt`));
-      return;
-    }
-    done(null, this.held);
-  }
-}
-
-/** Streams a blob through {@link VerifiedStream}; a corrupt blob ends the connection before its last chunk. */
+/** Streams a blob through a digest check that withholds its last chunk: a corrupt blob ends the connection before it. */
 async function streamBlob(layout: BlobSource, digest: string, res: ServerResponse, log?: (line: string) => void) {
   try {
-    await pipeline(layout.openBlob(digest), new VerifiedStream(digest), res);
+    await pipeline(layout.openBlob(digest), new DigestCheck(digest, { withholdLast: true }), res);
   } catch (err) {
-    log?.(`${(err as Error).message}: connection cut`);
+    const corrupt = err instanceof OciError && err.code === OciErrorCode.digestMismatch;
+    log?.(`${corrupt ? `blob ${digest} in the bundle is corrupt` : (err as Error).message}: connection cut`);
     res.destroy();
   }
 }

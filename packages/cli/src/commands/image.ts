@@ -281,13 +281,13 @@ ${exitCodes}`,
       const { imageInputFiles, openInputs } = await image();
       const { Progress } = await supply();
       const progress = new Progress();
-      const read = await openInputs(inputSource(values), progress);
+      const { fetch } = await openInputs(inputSource(values), progress);
       const seen = new Set<string>();
       for (const platform of values.platform ?? ['linux/amd64', 'linux/arm64']) {
         for (const file of imageInputFiles(inventory, 'lumen-api', platform)) {
           if (seen.has(file.name)) continue;
           seen.add(file.name);
-          await read(file);
+          await fetch(file);
         }
       }
       progress.finish(`${seen.size} inputs in the cache`);
