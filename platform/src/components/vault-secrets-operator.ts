@@ -7,9 +7,9 @@ import type { Component } from '../engine/types.ts';
 
 export function vaultSecretsOperator(ctx: Context): Component {
   const p = ctx.imageParts('vault-secrets-operator');
-  // The chart always runs a kube-rbac-proxy sidecar (quay.io/brancz/kube-rbac-proxy:v0.18.1) in front of the
-  // metrics endpoint; no value turns it off. The inventory does not carry it yet: its digest must be resolved by
-  // `lumen inventory lock` on the connected side. Until then `lumen check --charts` names the uncarried image.
+  // The chart always runs a kube-rbac-proxy sidecar in front of the manager's metrics endpoint; no value turns it
+  // off, so the inventory carries it (the chart's own default tag, v0.18.1).
+  const proxy = ctx.imageParts('kube-rbac-proxy');
   return {
     name: 'vault-secrets-operator',
     namespace: vsoNamespace,
@@ -23,6 +23,8 @@ export function vaultSecretsOperator(ctx: Context): Component {
           // The chart templates `repository:tag` and parses the tag nowhere: tag@digest pins the digest. The same
           // image runs the pre-delete cleanup Job.
           manager: { image: { repository: p.repositoryWithRegistry, tag: p.tagAtDigest } },
+          // Templated as `repository:tag` too, and its tag is parsed nowhere either.
+          kubeRbacProxy: { image: { repository: proxy.repositoryWithRegistry, tag: proxy.tagAtDigest } },
           extraLabels: { app: 'vault-secrets-operator', tier: 'security' },
         },
         defaultVaultConnection: { enabled: false },
