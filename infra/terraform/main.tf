@@ -6,6 +6,7 @@ module "site" {
 
   site_file           = coalesce(var.site_file, "${path.module}/../../inventory/site.yaml")
   ssh_public_key_file = pathexpand(var.ssh_public_key_file)
+  cloud_init_template = "${path.module}/cloud-init/node.yaml.tftpl"
 }
 
 # multipass_instance takes cloud-init as a path, so each node's rendered user-data is written next to the

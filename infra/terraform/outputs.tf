@@ -21,24 +21,6 @@ output "registry" {
 }
 
 output "ansible_inventory" {
-  description = "An Ansible inventory (YAML) of the nodes at their site addresses: group nodes, with one child group per role (server, agent)."
-  value = yamlencode({
-    all = {
-      children = {
-        nodes = {
-          vars = { ansible_user = module.site.user }
-          children = {
-            for role in distinct([for n in module.site.nodes : n.role]) : role => {
-              hosts = {
-                for name, n in module.site.nodes : name => {
-                  ansible_host = n.ip
-                  node_ip      = n.ip
-                } if n.role == role
-              }
-            }
-          }
-        }
-      }
-    }
-  })
+  description = "The nodes as an Ansible YAML inventory at their site addresses: group nodes (children server, agent) and group registry."
+  value       = module.site.ansible_inventory
 }
