@@ -120,7 +120,7 @@ function variableProblems(files: TfFile[]): string[] {
     const declared = new Map<string, { file: string; body: Hcl }>();
     let uses = '';
     for (const { file, hcl } of list) {
-      for (const [name, [body]] of Object.entries((hcl.variable ?? {}) as Record<string, Hcl[]>))
+      for (const [name, [body]] of Object.entries((hcl.variable ?? {}) as Record<string, [Hcl]>))
         declared.set(name, { file, body });
       // A variable's own block (its validation) does not count as a use of it.
       const { variable: _, ...rest } = hcl;
