@@ -320,7 +320,7 @@ function cloudInitProblems(name: string, text: string, site: Site): string[] {
     say(`is not YAML: ${doc.errors[0]?.message}`);
     return problems;
   }
-  const config = doc.toJS() as { write_files?: Hcl[]; runcmd?: string[][] };
+  const config = doc.toJS() as { manage_etc_hosts?: unknown; write_files?: Hcl[]; runcmd?: string[][] };
   const files = new Map((config.write_files ?? []).map((f) => [f.path as string, f]));
   const runcmd = (config.runcmd ?? []).map((c) => c.join(' '));
 
@@ -353,6 +353,7 @@ function cloudInitProblems(name: string, text: string, site: Site): string[] {
     say('has no fallback default route (dummy interface with a low-priority gateway)');
 
   const hosts = String(files.get('/etc/hosts')?.content ?? '');
+  if (config.manage_etc_hosts !== false) say('leaves /etc/hosts to cloud-init, which renders it again at every boot');
   for (const n of site.nodes)
     if (!hosts.includes(`${n.ip} ${n.name}.${site.domain} ${n.name}`)) say(`/etc/hosts lacks ${n.name}`);
 
@@ -510,6 +511,13 @@ describe('the site module as terraform console evaluates it (offline: it has no 
     assert.deepEqual(allCloudInitProblems(noSysctl, site), [
       'node-1: sets no fs.inotify.max_user_watches',
       'node-2: sets no fs.inotify.max_user_watches',
+    ]);
+    const managedHosts = await evaluatePlanted(terraform, 'cloud-init/node.yaml.tftpl', (t) =>
+      t.replace('manage_etc_hosts: false\n', ''),
+    );
+    assert.deepEqual(allCloudInitProblems(managedHosts, site), [
+      'node-1: leaves /etc/hosts to cloud-init, which renders it again at every boot',
+      'node-2: leaves /etc/hosts to cloud-init, which renders it again at every boot',
     ]);
     const registryEverywhere = await evaluatePlanted(terraform, 'modules/site/main.tf', (t) =>
       t.replace('n.registry ? local.registry_data_dir : ""', 'local.registry_data_dir'),
