@@ -3,7 +3,7 @@
  *
  * - Every .tf parses with @cdktf/hcl2json (HashiCorp's HCL parser built to WebAssembly, run in-process). Per module,
  *   every declared variable is used and has a description and a type, and every `var.x` used is declared; every
- *   provider is pinned to an exact version, and every resource's provider is pinned.
+ *   provider is pinned to an exact version, and every resource's provider is among them.
  * - The VMs follow inventory/site.yaml and nothing else: multipass_instance takes its name and sizes from
  *   module.site.nodes, no .tf file writes an address or a size of its own, and `terraform console` — the real
  *   engine, offline, because modules/site has no provider — evaluates the module against site.yaml (and against a
