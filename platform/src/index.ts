@@ -4,6 +4,15 @@
  */
 
 export { externalPeers, flowPolicies, namespaceBaseline, resolveEndpoint } from './blocks/network.ts';
+export { bootstrapDns } from './bootstrap/dns.ts';
+export {
+  type BootstrapHelmChart,
+  bootstrapHelmChart,
+  chartSourceOf,
+  helmChartFor,
+  k3sManifestsDir,
+} from './bootstrap/helmchart.ts';
+export { type RegistryArtifact, registryContents } from './bootstrap/registry-contents.ts';
 export { type ComponentModule, componentModules } from './components/index.ts';
 export { type ChartSource, type Context, createContext, type ImageParts } from './engine/context.ts';
 export { crdOf } from './engine/crds.ts';
