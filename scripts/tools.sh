@@ -17,11 +17,14 @@ bin=$tools/bin
 mkdir -p "$bin"
 
 # name | module path of the main package, or ./tools/<name> | version | ldflags (the version the binary reports)
+# [| GOEXPERIMENT, where upstream's own release build sets one]
 # helm: the 3.x line Argo CD renders with (lumen renders charts exactly as Argo CD would).
 # gator: Gatekeeper's own policy engine at the Gatekeeper version the inventory deploys.
 # kube-apiserver: the Kubernetes version of the inventory's K3s (v1.36.4+k3s1); etcd: the version
 # that Kubernetes release is tested with (build/dependencies.yaml of k8s.io/kubernetes v1.36.4).
 # cosign: the real cosign, which must accept what `lumen sign` signs and sign what `lumen verify` accepts.
+# trivy: the scanner `lumen image scan` runs (needs encoding/json/v2: jsonv2, as its goreleaser build);
+# trivy-db-fixture: writes the tiny databases the scan tests run it on, with the trivy-db trivy v0.74.0 requires.
 k8s=v1.36.4
 pins=(
   "helm|helm.sh/helm/v3/cmd/helm|v3.21.4|-X helm.sh/helm/v3/internal/version.version=v3.21.4 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
@@ -29,6 +32,8 @@ pins=(
   "kube-apiserver|./tools/kube-apiserver|$k8s|-X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 -X k8s.io/component-base/version.gitTreeState=clean"
   "etcd|./tools/etcd|v3.6.8|"
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign|v3.1.3|-X sigs.k8s.io/release-utils/version.gitVersion=v3.1.3 -X sigs.k8s.io/release-utils/version.gitTreeState=clean"
+  "trivy|github.com/aquasecurity/trivy/cmd/trivy|v0.74.0|-X github.com/aquasecurity/trivy/pkg/version/app.ver=0.74.0|jsonv2"
+  "trivy-db-fixture|./tools/trivy-db-fixture|v0.0.0-20260813095258-0e0340a01b57|"
 )
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -46,7 +51,7 @@ if [ "$(printf '%s\n1.26\n' "${gov%%[!0-9.]*}" | sort -V | head -1)" != 1.26 ]; 
 fi
 
 for pin in "${pins[@]}"; do
-  IFS='|' read -r name module version ldflags <<<"$pin"
+  IFS='|' read -r name module version ldflags experiment <<<"$pin"
   stamp="$bin/.$name.stamp"
   want="$module@$version"
   if [[ $module == ./* ]]; then
@@ -60,9 +65,9 @@ for pin in "${pins[@]}"; do
   started=$SECONDS
   # CGO off: static binaries that do not depend on the build machine's C library.
   if [[ $module == ./* ]]; then
-    (cd "$root/$module" && CGO_ENABLED=0 GOFLAGS='-trimpath -mod=readonly' go build -ldflags "-s -w $ldflags" -o "$bin/$name" .)
+    (cd "$root/$module" && CGO_ENABLED=0 GOEXPERIMENT="$experiment" GOFLAGS='-trimpath -mod=readonly' go build -ldflags "-s -w $ldflags" -o "$bin/$name" .)
   else
-    CGO_ENABLED=0 GOBIN="$bin" GOFLAGS=-trimpath go install -ldflags "-s -w $ldflags" "$want"
+    CGO_ENABLED=0 GOEXPERIMENT="$experiment" GOBIN="$bin" GOFLAGS=-trimpath go install -ldflags "-s -w $ldflags" "$want"
   fi
   echo "$want" >"$stamp"
   echo "tools: $name built in $((SECONDS - started)) s" >&2

@@ -1,6 +1,7 @@
 /**
  * The one error type of @lumen/image: a stable `code` and the CLI exit code (1 an input is corrupt, 2 bad usage or
- * an inventory/installation that cannot give the image, 4 local I/O). Errors of @lumen/oci, @lumen/inventory and
+ * an inventory/installation that cannot give the image, 3 the scanner's database cannot be fetched, 4 local I/O,
+ * 5 the scanner is not installed). Errors of @lumen/oci, @lumen/inventory and
  * @lumen/supply (downloads: 3) carry their own code and exit code and pass through.
  */
 export const ImageErrorCode = {
@@ -14,6 +15,12 @@ export const ImageErrorCode = {
   dependencies: 'IMAGE_DEPENDENCIES',
   /** Local file-system failure. Exit 4. */
   io: 'IMAGE_IO',
+  /** Trivy is not installed (LUMEN_TRIVY, the tool cache, PATH). Exit 5, like a missing engine of `lumen check`. */
+  scannerMissing: 'IMAGE_SCANNER_MISSING',
+  /** Trivy could not fetch its vulnerability database from the repository it was given. Exit 3. */
+  databaseUnreachable: 'IMAGE_DB_UNREACHABLE',
+  /** Trivy refused the SBOM or failed otherwise; its own last error line is the message. Exit 2. */
+  scannerFailed: 'IMAGE_SCANNER_FAILED',
 } as const;
 
 export type ImageErrorCodeValue = (typeof ImageErrorCode)[keyof typeof ImageErrorCode];
@@ -24,6 +31,9 @@ const exitCodes: Record<ImageErrorCodeValue, number> = {
   IMAGE_INPUT_INVALID: 1,
   IMAGE_DEPENDENCIES: 2,
   IMAGE_IO: 4,
+  IMAGE_SCANNER_MISSING: 5,
+  IMAGE_DB_UNREACHABLE: 3,
+  IMAGE_SCANNER_FAILED: 2,
 };
 
 export class ImageError extends Error {

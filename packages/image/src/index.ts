@@ -18,3 +18,5 @@ export { baseContents, runtimeUser } from './rootfs.ts';
 export { cycloneDx, sbomMediaType } from './sbom.ts';
 export type { Finding, ScanVerdict, Severity } from './scan.ts';
 export { describeFinding, judgeScan, parseTrivyReport, severities } from './scan.ts';
+export type { TrivySbomScan } from './trivy.ts';
+export { findTrivy, hasTrivyDatabase, scanSbomWithTrivy, trivyDbAirgapPath } from './trivy.ts';

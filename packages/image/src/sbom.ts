@@ -12,8 +12,11 @@ export const sbomMediaType = 'application/vnd.cyclonedx+json';
 /** purl of an npm package (`@scope/name` → `%40scope/name`). */
 const npmPurl = (name: string, version: string) => `pkg:npm/${name.replace(/^@/, '%40')}@${version}`;
 
+/** The Debian release of the base; a scanner picks its advisories (Trivy's `debian 12`) by it. */
+const debianRelease = '12';
+
 const debPurl = (d: { name: string; version: string; architecture: string }) =>
-  `pkg:deb/debian/${d.name}@${encodeURIComponent(d.version)}?arch=${d.architecture}&distro=debian-12`;
+  `pkg:deb/debian/${d.name}@${encodeURIComponent(d.version)}?arch=${d.architecture}&distro=debian-${debianRelease}`;
 
 /** A UUID (version 5 layout) from the index digest, so two builds write the same document. */
 function serialOf(digest: string): string {
@@ -23,6 +26,10 @@ function serialOf(digest: string): string {
 
 export function cycloneDx(result: BuildResult, created: string): Record<string, unknown> {
   const components = new Map<string, Record<string, unknown>>();
+  // The operating system as its own component: without it Trivy does not know which release's advisories apply
+  // to the Debian packages and skips them ("OS is not detected").
+  const os = `debian@${debianRelease}`;
+  components.set(os, { type: 'operating-system', 'bom-ref': os, name: 'debian', version: debianRelease });
   for (const [platform, debs] of Object.entries(result.contents.debs)) {
     for (const d of debs) {
       const purl = debPurl(d);

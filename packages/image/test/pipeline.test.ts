@@ -113,7 +113,11 @@ describe('the delivery pipeline, step by step', () => {
     const sbom = JSON.parse((await client.getBlob('lumen/lumen-api', sbomManifest.layers[0].digest)).toString('utf8'));
     assert.equal(sbom.bomFormat, 'CycloneDX');
     assert.deepEqual(JSON.parse(readFileSync(sbomFile, 'utf8')), sbom, '--sbom wrote the document that was attached');
-    const purls: string[] = sbom.components.map((c: { purl: string }) => c.purl);
+    const purls: string[] = sbom.components.flatMap((c: { purl?: string }) => (c.purl ? [c.purl] : []));
+    assert.ok(
+      sbom.components.some((c: { type: string; name: string }) => c.type === 'operating-system' && c.name === 'debian'),
+      'the SBOM names the operating system (a scanner picks the Debian advisories by it)',
+    );
     assert.ok(purls.some((p) => p.startsWith('pkg:deb/debian/libc6@') && p.includes('arch=arm64')));
     assert.ok(purls.some((p) => p.startsWith('pkg:npm/fastify@')));
     assert.ok(purls.includes('pkg:generic/node@24.21.0'));

@@ -111,7 +111,7 @@ describe('lumen image scan (from Trivy report format)', () => {
         ['--report', findings, '--severity', 'SEVERE'],
         /--severity must be one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL/,
       ],
-      [[], /--report FILE is required/],
+      [[], /give exactly one of --sbom FILE \(run Trivy\) and --report FILE/],
     ];
     for (const [args, message] of cases) {
       const r = await scan(args);

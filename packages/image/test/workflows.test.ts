@@ -69,7 +69,6 @@ describe('the Gitea workflows', () => {
     assert.deepEqual(order.slice(1), [
       'install',
       'build',
-      'scan',
       'scan gate',
       'push',
       'sign',

@@ -196,47 +196,83 @@ ${exitCodes}`,
   },
   'image scan': {
     summary: 'the scan gate: fail on fixable vulnerabilities at or above a severity, unless a reviewed waiver holds',
-    usage: `usage: lumen image scan --report FILE [--severity S] [--inventory DIR] [--json]
+    usage: `usage: lumen image scan (--sbom FILE [--db-repository H:P/PATH[:TAG]] [--cache-dir DIR] | --report FILE)
+                        [--severity S] [--inventory DIR] [--json]
 
-Judges a Trivy JSON report (trivy image|sbom --format json: schema version 2) of lumen-api's image. A finding fails
-the gate when Trivy names a fixed version, its severity is at least S, and no waiver of the inventory's waivers.yaml
-holds for it (same id, and package when the waiver names one, not expired: 'expires' is its last day, UTC). Prints
-one line per failing or waived finding and a summary; unfixable and lower findings are counted, and waivers that
-matched nothing are named (stale).
+With --sbom, runs Trivy on the image's CycloneDX SBOM (written by 'lumen image build --sbom'): trivy sbom, offline
+(no Java database, no version check, no telemetry), with the vulnerability database pulled from the database
+repository into the cache directory, or the one the cache already holds (then nothing is contacted). With --report, judges a
+Trivy JSON report made elsewhere (trivy image|sbom --format json: schema version 2). A finding fails the gate when
+Trivy names a fixed version, its severity is at least S, and no waiver of the inventory's waivers.yaml holds for it
+(same id, and package when the waiver names one, not expired: 'expires' is its last day, UTC). Prints one line per
+failing or waived finding and a summary; unfixable and lower findings are counted, and waivers that matched
+nothing are named (stale).
 
-  --report FILE    the Trivy report
-  --severity S     UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
-  --inventory DIR  inventory directory with waivers.yaml (default the repository's inventory/)
-  --json           print every finding with its verdict as JSON
+  --sbom FILE            the image's CycloneDX SBOM, scanned by Trivy (LUMEN_TRIVY, the tool cache, PATH)
+  --db-repository R      Trivy's vulnerability database artifact (host[:port]/path[:tag]); default the airgap
+                         registry's copy of ghcr.io/aquasecurity/trivy-db:2, <site.yaml registry>/aquasecurity/trivy-db:2
+                         (plain HTTP when site.yaml says plainHttp)
+  --cache-dir DIR        Trivy's cache, where the database is kept (default ~/.cache/lumen/trivy)
+  --report FILE          judge this Trivy report instead of running Trivy
+  --severity S           UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
+  --inventory DIR        inventory directory with waivers.yaml (default the repository's inventory/)
+  --json                 print every finding with its verdict as JSON
 
 Exit codes: 0 the gate passes, 1 a fixable finding at or above the severity is not waived, 2 bad usage, a report
-that is not Trivy's or an invalid waivers.yaml, 4 the report cannot be read.`,
+that is not Trivy's, an SBOM Trivy refuses or an invalid waivers.yaml, 3 the database repository cannot be
+reached, 4 the report or SBOM cannot be read, 5 Trivy is not installed.`,
     async run(args) {
       const command = 'image scan';
       const { values } = parseFlags(
         command,
         args,
-        { report: { type: 'string' }, severity: { type: 'string' }, ...inventoryFlag, ...jsonFlag },
+        {
+          report: { type: 'string' },
+          sbom: { type: 'string' },
+          'db-repository': { type: 'string' },
+          'cache-dir': { type: 'string' },
+          severity: { type: 'string' },
+          ...inventoryFlag,
+          ...jsonFlag,
+        },
         false,
       );
-      if (!values.report) throw usageError(command, '--report FILE is required');
-      const { describeFinding, judgeScan, parseTrivyReport, severities } = await image();
+      if ((values.report === undefined) === (values.sbom === undefined))
+        throw usageError(command, 'give exactly one of --sbom FILE (run Trivy) and --report FILE');
+      if (values.report !== undefined && (values['db-repository'] !== undefined || values['cache-dir'] !== undefined))
+        throw usageError(command, '--db-repository and --cache-dir go with --sbom, not --report');
+      const { describeFinding, judgeScan, parseTrivyReport, scanSbomWithTrivy, severities, trivyDbAirgapPath } =
+        await image();
       const severity = (values.severity ?? 'HIGH').toUpperCase();
       if (!(severities as readonly string[]).includes(severity)) {
         throw usageError(command, `--severity must be one of ${severities.join(', ')}, got '${values.severity}'`);
       }
+      // The waivers first: an invalid waivers.yaml is refused before Trivy runs.
+      const inventory = inventoryAt(values.inventory, false);
+      const input = (values.report ?? values.sbom) as string;
       let text: string;
       try {
-        text = readFileSync(values.report, 'utf8');
+        text = readFileSync(input, 'utf8');
       } catch (err) {
         throw new CliError(
           'IMAGE_IO',
-          `image scan: cannot read ${values.report}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          `image scan: cannot read ${input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
           ExitCode.io,
         );
       }
-      const inventory = inventoryAt(values.inventory, false);
-      const verdict = judgeScan(parseTrivyReport(text, values.report), {
+      if (values.sbom !== undefined) {
+        // Default: the airgap registry's copy of Trivy's database, over plain HTTP when site.yaml says so.
+        const site = values['db-repository'] === undefined && inventory.site.registry;
+        if (values['db-repository'] === undefined && !site)
+          throw usageError(command, "no --db-repository given, and the inventory's site.yaml names no registry");
+        text = await scanSbomWithTrivy({
+          sbom: resolve(values.sbom),
+          cacheDir: resolve(values['cache-dir'] ?? join(dirname(defaultCache()), 'trivy')),
+          dbRepository: values['db-repository'] ?? `${site}/${trivyDbAirgapPath}`,
+          insecure: site ? (inventory.site.plainHttp ?? false) : false,
+        });
+      }
+      const verdict = judgeScan(parseTrivyReport(text, values.report ?? `trivy's report on ${values.sbom}`), {
         severity: severity as (typeof severities)[number],
         waivers: inventory.waivers,
         today: new Date().toISOString().slice(0, 10),
