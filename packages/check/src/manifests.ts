@@ -111,3 +111,18 @@ export function servedCrdVersions(
   }
   return out;
 }
+
+/**
+ * The object as the API server hands it to an admission webhook: fields written as `null` are gone. The server
+ * decodes a manifest into typed structs, so `initContainers: null` (a chart template that always writes the key,
+ * falco 9.x's with no init container) becomes an absent list; Gatekeeper never sees the null. gator reads the YAML
+ * as it is, and its CEL cannot concatenate a null to a list (`no such overload`): it would deny a pod that a real
+ * cluster admits.
+ */
+export function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutNulls) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out as T;
+}

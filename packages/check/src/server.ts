@@ -197,6 +197,8 @@ function resourcePath(obj: K8sObject, r: { resource: string; namespaced: boolean
 
 const applyQuery = 'fieldManager=lumen-check&force=true&fieldValidation=Strict';
 const applyType = 'application/apply-patch+yaml';
+/** How long the stage waits for the CRDs it applied to be served before judging their objects. */
+const crdServeTimeoutMs = 120_000;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -298,7 +300,9 @@ export async function proveOnServer(
     for (const v of spec.versions ?? [])
       if (v.served !== false) expected.push(`${spec.group}/${v.name}/${spec.names?.kind}`);
   });
-  const deadline = Date.now() + 30_000;
+  // A new CRD is served once the apiextensions controller has established it: well under a second on an idle
+  // machine, but 30 s were seen to run out with ~100 chart CRDs on a machine loaded tenfold (false verdicts).
+  const deadline = Date.now() + crdServeTimeoutMs;
   while (expected.some((k) => !discovery.has(k)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     discovery = await discover(api);
@@ -325,9 +329,12 @@ export async function proveOnServer(
         });
         return;
       }
+      const pending = expected.includes(`${group}/${version}/${src.obj.kind}`);
       reject(
         src,
-        `the server serves no ${src.obj.apiVersion} ${src.obj.kind}, and no CRD among the objects defines it`,
+        pending
+          ? `the CRD defining ${src.obj.apiVersion} ${src.obj.kind} was applied, but the server did not serve it within ${crdServeTimeoutMs / 1000} s`
+          : `the server serves no ${src.obj.apiVersion} ${src.obj.kind}, and no CRD among the objects defines it`,
       );
       return;
     }

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import type { Cluster } from '../cluster.ts';
 import { findEngine, runEngine } from '../engines.ts';
 import { CheckError, CheckErrorCode } from '../errors.ts';
-import { apiGroup, objectId } from '../manifests.ts';
+import { apiGroup, objectId, withoutNulls } from '../manifests.ts';
 import type { K8sObject, SourcedObject, Violation } from '../types.ts';
 import { violationOf } from '../violation.ts';
 
@@ -80,7 +80,9 @@ export async function checkAdmission(cluster: Cluster, bin = gatorBin()): Promis
   try {
     for (let attempt = 0; attempt <= policy.size; attempt++) {
       const input = join(dir, `input-${attempt}.yaml`);
-      writeFileSync(input, [...policy, ...data].map((o) => stringify(o.obj, { lineWidth: 0 })).join('---\n'));
+      // Each object as the API server would hand it to Gatekeeper's webhook (see withoutNulls).
+      const docs = [...policy, ...data].map((o) => stringify(withoutNulls(o.obj), { lineWidth: 0 }));
+      writeFileSync(input, docs.join('---\n'));
       const run = await runEngine(bin, ['test', '--filename', input, '--output', 'json']);
       const results = parseResults(run.stdout);
       if (results) {
