@@ -202,6 +202,7 @@ function playbook(file: string, servers: StandInServer[], extra: string[] = [], 
     vault_password_file: passwordFile,
     vault_ansible_vault: join(venvBin, 'ansible-vault'),
     vault_wait_seconds: 10,
+    vault_unseal_retries: 1,
   };
   // -v prints every task result: what no_log hides is what would otherwise be shown.
   return ansible('ansible-playbook', ['-v', '-i', hostsFile, '-e', JSON.stringify(vars), ...extra, file], rolesDir);
