@@ -40,11 +40,18 @@ export function findTrivy(env: NodeJS.ProcessEnv = process.env): string {
   return found.path;
 }
 
-/** Trivy's last FATAL/ERROR line, without its timestamp and level: what went wrong, in its own words. */
-function lastError(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => /\t(FATAL|ERROR)\t/.test(l));
-  const line = lines.at(-1) ?? stderr.trim().split('\n').at(-1) ?? '';
-  return line.replace(/^\S+\t(FATAL|ERROR)\t/, '').replaceAll('\t', ' ');
+/**
+ * Trivy's last FATAL/ERROR entry, without timestamp and level, on one line: what went wrong, in its own words. An
+ * entry that lists several errors ("1 error occurred:") continues on the lines after it; those are the cause.
+ */
+function lastError(stderr: string): { entry: string; cause: string } {
+  const lines = stderr.split('\n');
+  const at = lines.findLastIndex((l) => /\t(FATAL|ERROR)\t/.test(l));
+  const oneLine = (parts: string[]) => parts.join(' ').replace(/\s+/g, ' ').trim();
+  if (at === -1) return { entry: oneLine(lines.slice(-3)), cause: '' };
+  const entry = oneLine([(lines[at] as string).replace(/^\S+\t(FATAL|ERROR)\t/, '')]);
+  const cause = oneLine(lines.slice(at + 1).map((l) => l.replace(/^\s*\*\s*/, '')));
+  return { entry: cause ? `${entry} ${cause}` : entry, cause };
 }
 
 /**
@@ -86,17 +93,17 @@ export function scanSbomWithTrivy(options: TrivySbomScan): Promise<string> {
           reject(new ImageError(ImageErrorCode.scannerMissing, `cannot run ${trivy}: ${err.message}`, { cause: err }));
           return;
         }
-        const why = lastError(stderr);
+        const { entry, cause } = lastError(stderr);
         if (/failed to download vulnerability DB|OCI repository error/.test(stderr)) {
           reject(
             new ImageError(
               ImageErrorCode.databaseUnreachable,
-              `trivy cannot fetch the vulnerability database from ${options.dbRepository}: ${why}`,
+              `trivy cannot fetch the vulnerability database from ${options.dbRepository}: ${cause || entry}`,
             ),
           );
           return;
         }
-        reject(new ImageError(ImageErrorCode.scannerFailed, `trivy sbom ${options.sbom} failed: ${why}`));
+        reject(new ImageError(ImageErrorCode.scannerFailed, `trivy sbom ${options.sbom} failed: ${entry}`));
       },
     );
     child.stdin?.end();

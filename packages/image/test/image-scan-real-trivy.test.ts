@@ -228,6 +228,7 @@ describe('lumen image scan --sbom (the real Trivy on a tiny database the test bu
       const r = await scan(['--sbom', sbom, '--cache-dir', join(work, 'cache-empty')]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, new RegExp(`^lumen: trivy cannot fetch the vulnerability database from ${highDb}: `, 'm'));
+      assert.match(r.stderr, /connection refused/, "the cause, in Trivy's words");
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       // A cache that holds the database needs no registry at all.
       const cached = await scan(['--sbom', sbom, '--cache-dir', cache]);
