@@ -62,4 +62,17 @@ export {
 export { errorBudget, ratioRecord, slo, sloRuleGroups, windows } from './observability/slo-rules.ts';
 export { k3sBuiltinWorkloads, networkMatrix } from './policy/network-matrix.ts';
 export { checkInputs, factsFromModel, type PlatformInputs } from './proof/inputs.ts';
+export { ansibleInventory } from './provisioning/ansible-inventory.ts';
+export { k3sConfig, k3sDisabled, k3sTokenFile } from './provisioning/k3s-config.ts';
+export {
+  type BundleBlobs,
+  type CarriedFile,
+  type NodeFile,
+  type NodeFileSet,
+  type NodeFiles,
+  type NodeFilesOptions,
+  nodeArch,
+  nodeFileSets,
+  nodeFiles,
+} from './provisioning/node-files.ts';
 export { cluster, gitops } from './settings.ts';

@@ -19,6 +19,7 @@ const owners: Record<string, () => Promise<{ commands: CommandTable }>> = {
   render: () => import('./commands/platform.ts'),
   'node-firewall': () => import('./commands/platform.ts'),
   check: () => import('./commands/check.ts'),
+  provision: () => import('./commands/provision.ts'),
   bootstrap: () => import('./commands/bootstrap.ts'),
   image: () => import('./commands/image.ts'),
   version: () => import('./commands/version.ts'),

@@ -15,6 +15,8 @@ export const PlatformErrorCode = {
   usage: 'PLATFORM_USAGE',
   /** Reading or writing files failed (deploy/, inventory lock, the cosign public key). */
   io: 'PLATFORM_IO',
+  /** A file read from a bundle does not hash to the digest the bundle or the lock pins for it (a failed proof). */
+  digest: 'PLATFORM_DIGEST',
 } as const;
 
 export type PlatformErrorCodeValue = (typeof PlatformErrorCode)[keyof typeof PlatformErrorCode];
@@ -25,6 +27,7 @@ const exitCodes: Record<PlatformErrorCodeValue, number> = {
   PLATFORM_CRD: 70,
   PLATFORM_USAGE: 2,
   PLATFORM_IO: 4,
+  PLATFORM_DIGEST: 1,
 };
 
 /** A platform error: `code` is stable, `exitCode` follows the CLI's table (usage 2, I/O 4, bug 70). */

@@ -12,7 +12,8 @@ const defaultOut = resolve(DEFAULT_INVENTORY_DIR, '..', 'deploy');
 
 const platform = () => import('@lumen/platform');
 
-async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+/** Flags of a platform command (no positionals); a bad one is PLATFORM_USAGE, exit 2. */
+export async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (err) {
