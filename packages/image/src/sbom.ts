@@ -44,7 +44,14 @@ export function cycloneDx(result: BuildResult, created: string): Record<string, 
         properties: [
           { name: 'lumen:layer', value: 'base' },
           { name: 'lumen:platform', value: d.architecture === 'all' ? 'all' : platform },
-          ...(d.source && d.source !== d.name ? [{ name: 'debian:source', value: d.source }] : []),
+          // Debian's advisories are filed under the source package (libc6's under glibc); Trivy reads it from its
+          // own property, and otherwise would look under the binary package's name and miss them.
+          ...(d.source && d.source !== d.name
+            ? [
+                { name: 'debian:source', value: d.source },
+                { name: 'aquasecurity:trivy:SrcName', value: d.source },
+              ]
+            : []),
         ],
       });
     }
