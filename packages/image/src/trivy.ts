@@ -1,8 +1,8 @@
 /**
  * The real Trivy behind the scan gate (docs/image.md): `trivy sbom` on the CycloneDX SBOM that `lumen image build
- * --sbom` writes, against a vulnerability database pulled from an OCI repository (in the airgap, the registry that
- * `lumen bundle push` filled). Found like every engine: LUMEN_TRIVY, then the tool cache, then PATH. Nothing but the
- * database repository is contacted: no Java database, no version check, no telemetry, no online lookups.
+ * --sbom` writes, against a vulnerability database pulled from an OCI repository (in the airgap, the site's
+ * registry). Found like every engine: LUMEN_TRIVY, then the tool cache, then PATH. Nothing but the database
+ * repository is contacted: no Java database, no version check, no telemetry, no online lookups.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

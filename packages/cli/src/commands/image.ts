@@ -201,17 +201,17 @@ ${exitCodes}`,
 
 With --sbom, runs Trivy on the image's CycloneDX SBOM (written by 'lumen image build --sbom'): trivy sbom, offline
 (no Java database, no version check, no telemetry), with the vulnerability database pulled from the database
-repository into the cache directory, or the one the cache already holds (then nothing is contacted). With --report, judges a
-Trivy JSON report made elsewhere (trivy image|sbom --format json: schema version 2). A finding fails the gate when
-Trivy names a fixed version, its severity is at least S, and no waiver of the inventory's waivers.yaml holds for it
-(same id, and package when the waiver names one, not expired: 'expires' is its last day, UTC). Prints one line per
-failing or waived finding and a summary; unfixable and lower findings are counted, and waivers that matched
-nothing are named (stale).
+repository into the cache directory, or the one the cache already holds (then nothing is contacted). With
+--report, judges a Trivy JSON report made elsewhere (trivy image|sbom --format json: schema version 2). A finding
+fails the gate when Trivy names a fixed version, its severity is at least S, and no waiver of the inventory's
+waivers.yaml holds for it (same id, and package when the waiver names one, not expired: 'expires' is its last
+day, UTC). Prints one line per failing or waived finding and a summary; unfixable and lower findings are counted,
+and waivers that matched nothing are named (stale).
 
   --sbom FILE            the image's CycloneDX SBOM, scanned by Trivy (LUMEN_TRIVY, the tool cache, PATH)
   --db-repository R      Trivy's vulnerability database artifact (host[:port]/path[:tag]); default the airgap
-                         registry's copy of ghcr.io/aquasecurity/trivy-db:2, <site.yaml registry>/aquasecurity/trivy-db:2
-                         (plain HTTP when site.yaml says plainHttp)
+                         registry's copy of ghcr.io/aquasecurity/trivy-db:2:
+                         <site.yaml registry>/aquasecurity/trivy-db:2 (plain HTTP when site.yaml says plainHttp)
   --cache-dir DIR        Trivy's cache, where the database is kept (default ~/.cache/lumen/trivy)
   --report FILE          judge this Trivy report instead of running Trivy
   --severity S           UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
