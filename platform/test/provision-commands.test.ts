@@ -165,6 +165,41 @@ describe('lumen provision node-files', () => {
     assert.equal(existsSync(join(out, 'amd64', 'k3s.partial')), false);
   });
 
+  test('a bundle file that is not what lock.yaml pins is refused (exit 1)', () => {
+    // The same inventory, but k3s-amd64 downloaded from upstream and locked to other bytes than the bundle carries.
+    const pinned = join(work, 'inventory-pinned');
+    cpSync(inventory, pinned, { recursive: true });
+    const doc = parse(readFileSync(join(pinned, 'files.yaml'), 'utf8'));
+    const k3s = doc.files.find((f: { name: string }) => f.name === 'k3s-amd64');
+    delete k3s.path;
+    k3s.url = 'https://github.com/k3s-io/k3s/releases/download/stand-in/k3s';
+    writeFileSync(join(pinned, 'files.yaml'), stringify(doc));
+    const other = sha256(Buffer.from('other bytes'));
+    writeFileSync(
+      join(pinned, 'lock.yaml'),
+      stringify({ lockVersion: 1, files: { 'k3s-amd64': { version: 'stand-in', digest: other } } }),
+    );
+    const r = runLumenSync([
+      'provision',
+      'node-files',
+      '--bundle',
+      bundle,
+      '--inventory',
+      pinned,
+      '--set',
+      'k3s',
+      '--arch',
+      'amd64',
+      '--out',
+      join(work, 'out-pinned'),
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `lumen: the bundle carries k3s-amd64 as ${sha256(standIns.k3s)}, but lock.yaml pins ${other}\n`,
+    );
+  });
+
   test('bad usage and input: exit 2 with one line', () => {
     const out = join(work, 'out-bad');
     for (const [args, message] of [
