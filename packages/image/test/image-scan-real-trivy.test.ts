@@ -7,130 +7,18 @@
  * writes (cycloneDx of @lumen/image) for a base of Debian packages and npm packages.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
-import { type BuildResult, cycloneDx } from '@lumen/image';
-import { digestOf, Registry, writeTar } from '@lumen/oci';
 import { startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
 import { copyInventory } from '@lumen/testkit/inventory';
 import { runLumen } from '@lumen/testkit/lumen';
-import { toolPath } from '@lumen/testkit/tools';
+import { advisories, pushDatabase, writeSbom } from './support/trivy-db.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'lumen-trivy-'));
 const inv = copyInventory();
 let registry: TestRegistry;
-
-interface Advisory {
-  id: string;
-  ecosystem: 'npm' | 'debian 12';
-  package: string;
-  vulnerable?: string;
-  fixed?: string;
-  severity: string;
-  title: string;
-}
-
-const advisories = (fastifySeverity: string): Advisory[] => [
-  {
-    id: 'CVE-2026-41001',
-    ecosystem: 'npm',
-    package: 'fastify',
-    vulnerable: '<5.3.3',
-    fixed: '5.3.3',
-    severity: fastifySeverity,
-    title: 'fastify: content-type parsing bypass',
-  },
-  // No fixed version: Trivy reports it as affected, the gate counts it as unfixable. Filed, as Debian files them,
-  // under the source package: the SBOM's libc6 must lead Trivy to glibc.
-  { id: 'CVE-2026-41002', ecosystem: 'debian 12', package: 'glibc', severity: 'CRITICAL', title: 'glibc: overflow' },
-  {
-    id: 'CVE-2026-41003',
-    ecosystem: 'debian 12',
-    package: 'tzdata',
-    fixed: '2026b-0+deb12u1',
-    severity: 'MEDIUM',
-    title: 'tzdata: stale zone',
-  },
-  // Not in the SBOM's range: must not be reported at all.
-  {
-    id: 'CVE-2026-41004',
-    ecosystem: 'npm',
-    package: 'pino',
-    vulnerable: '<9.0.0',
-    fixed: '9.0.0',
-    severity: 'CRITICAL',
-    title: 'pino: old',
-  },
-];
-
-/** Builds the database with the fixture tool and pushes it as Trivy's OCI artifact to `<repo>:2`. */
-async function pushDatabase(repo: string, list: Advisory[]): Promise<string> {
-  const dir = join(work, repo.replaceAll('/', '-'));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'advisories.json'), JSON.stringify({ advisories: list }));
-  execFileSync(toolPath('trivy-db-fixture'), [join(dir, 'advisories.json'), join(dir, 'out')]);
-  // As the published artifact: trivy.db and metadata.json at the root of db.tar.gz (Trivy unpacks it into <cache>/db).
-  const layer = gzipSync(
-    writeTar([
-      { path: 'trivy.db', type: 'file', mode: 0o644, data: readFileSync(join(dir, 'out', 'trivy.db')) },
-      { path: 'metadata.json', type: 'file', mode: 0o644, data: readFileSync(join(dir, 'out', 'metadata.json')) },
-    ]),
-  );
-  const config = Buffer.from('{}');
-  const client = new Registry({ host: registry.host, plainHttp: true });
-  for (const blob of [layer, config]) {
-    await client.uploadBlob(repo, digestOf(blob), blob.length, (s, e) => Readable.from([blob.subarray(s, e + 1)]));
-  }
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.aquasec.trivy.config.v1+json',
-      digest: digestOf(config),
-      size: config.length,
-    },
-    layers: [
-      {
-        mediaType: 'application/vnd.aquasec.trivy.db.layer.v1.tar+gzip',
-        digest: digestOf(layer),
-        size: layer.length,
-        annotations: { 'org.opencontainers.image.title': 'db.tar.gz' },
-      },
-    ],
-  };
-  await client.putManifest(
-    repo,
-    '2',
-    Buffer.from(JSON.stringify(manifest)),
-    'application/vnd.oci.image.manifest.v1+json',
-  );
-  return `${registry.host}/${repo}:2`;
-}
-
-/** The SBOM `lumen image build --sbom` writes, for a base of two Debian packages and two npm packages. */
-function writeSbom(): string {
-  const deb = (name: string, version: string, source: string) => ({ name, version, architecture: 'amd64', source });
-  const result = {
-    tag: '0.1.0',
-    digest: `sha256:${'ab'.repeat(32)}`,
-    contents: {
-      debs: { 'linux/amd64': [deb('libc6', '2.36-9+deb12u14', 'glibc'), deb('tzdata', '2025b-0+deb12u1', 'tzdata')] },
-      node: '24.21.0',
-      npm: [
-        { name: 'fastify', version: '5.3.0', location: 'node_modules/fastify' },
-        { name: 'pino', version: '9.6.0', location: 'node_modules/pino' },
-      ],
-    },
-  } as unknown as BuildResult;
-  const file = join(work, 'sbom.cdx.json');
-  writeFileSync(file, JSON.stringify(cycloneDx(result, '1970-01-01T00:00:00Z')));
-  return file;
-}
 
 let sbom: string;
 let highDb: string;
@@ -148,9 +36,9 @@ before(async () => {
   registry = await startRegistry();
   // The site's airgap registry is the test's: `lumen image scan` takes the database from there by default.
   inv.edit('site.yaml', 'registry: 192.168.2.2:5000', `registry: ${registry.host}`);
-  sbom = writeSbom();
-  highDb = await pushDatabase('aquasecurity/trivy-db', advisories('HIGH'));
-  mediumDb = await pushDatabase('lumen/trivy-db-medium', advisories('MEDIUM'));
+  sbom = writeSbom(work);
+  highDb = await pushDatabase(work, registry.host, 'aquasecurity/trivy-db', advisories('HIGH'));
+  mediumDb = await pushDatabase(work, registry.host, 'lumen/trivy-db-medium', advisories('MEDIUM'));
 });
 
 after(async () => {

@@ -55,8 +55,13 @@ export const imageSchema = z
     repository: z.string().optional(),
     /** Tag to pull; the lock pins it to a digest. */
     tag: tagSchema,
-    /** Platforms to carry across the gap. */
-    platforms: z.array(platformSchema).min(1),
+    /**
+     * `true`: an OCI artifact, not an image a node runs (Trivy's vulnerability database): one manifest, whatever its
+     * config, carried and pushed as it is. It has no `platforms`.
+     */
+    artifact: z.boolean().default(false),
+    /** Platforms to carry across the gap (none for an artifact). */
+    platforms: z.array(platformSchema).default([]),
     /** The platform component (Argo CD Application) that runs it. */
     component: nameSchema,
     /** Free text: why this image, what in it matters. */
@@ -89,6 +94,16 @@ export const imageSchema = z
         }
       }
     }
+    if (img.artifact && img.platforms.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['platforms'],
+        message: 'an artifact is one manifest: it has no platforms',
+      });
+    if (!img.artifact && img.platforms.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'required: at least one platform to carry' });
+    if (img.artifact && img.origin === 'build')
+      ctx.addIssue({ code: 'custom', path: ['artifact'], message: 'only upstream artifacts are carried' });
     if (new Set(img.platforms).size !== img.platforms.length)
       ctx.addIssue({ code: 'custom', path: ['platforms'], message: 'lists a platform twice' });
   });

@@ -37,10 +37,10 @@ describe('the real inventory', () => {
     );
   });
 
-  test('every upstream image is locked to a digest for its current tag', () => {
+  test('every upstream image is locked to a digest for its current tag (the moving Trivy database is not)', () => {
     const unlocked = inv.images.filter((i) => i.origin === 'upstream' && !i.digest).map((i) => i.name);
-    assert.deepEqual(unlocked, []);
-    for (const img of inv.images.filter((i) => i.origin === 'upstream')) {
+    assert.deepEqual(unlocked, ['trivy-db']);
+    for (const img of inv.images.filter((i) => i.origin === 'upstream' && !i.artifact)) {
       assert.match(img.digest ?? '', DIGEST_PATTERN, img.name);
       assert.equal(inv.lock.images[img.name]?.tag, img.tag, `${img.name}: lock entry is for its tag`);
     }
@@ -56,7 +56,11 @@ describe('the real inventory', () => {
     assert.equal(charts, inv.charts.length - 1, 'only chaos-mesh has a chart digest');
     assert.ok(missing.some((m) => m.includes('files.k3s-arm64:')));
     assert.ok(missing.some((m) => m.includes('files.k3s-airgap-images-arm64:')));
-    assert.ok(!missing.some((m) => m.includes(': images.')), 'no image is in the list');
+    assert.deepEqual(
+      missing.filter((m) => m.includes(': images.')).map((m) => m.split(':')[1]?.trim()),
+      ['images.trivy-db'],
+      'no image is in the list, only the Trivy database (locked on the day the bundle is made)',
+    );
     assert.ok(missing.every((m) => m.startsWith('inventory/lock.yaml: ') || m.includes('lock.yaml: ')));
   });
 
@@ -103,7 +107,15 @@ describe('the real inventory', () => {
   });
 
   test('every image carries linux/amd64 and linux/arm64 (the seed runs on arm64 Macs, CI on amd64)', () => {
-    for (const img of inv.images) assert.deepEqual([...img.platforms].sort(), ['linux/amd64', 'linux/arm64'], img.name);
+    for (const img of inv.images.filter((i) => !i.artifact))
+      assert.deepEqual([...img.platforms].sort(), ['linux/amd64', 'linux/arm64'], img.name);
+  });
+
+  test('the Trivy database is an artifact: one manifest, no platforms', () => {
+    assert.deepEqual(
+      inv.images.filter((i) => i.artifact).map((i) => [i.name, i.airgapPath, i.platforms]),
+      [['trivy-db', 'aquasecurity/trivy-db', []]],
+    );
   });
 
   test('every airgap reference is pinned, in the site registry, and parses back to its parts', () => {

@@ -85,9 +85,11 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
   const resolved = await mapLimit(upstream, concurrency, async (img) => {
     const ref = parseReference(img.source as string);
     const registry = pool(ref.registry);
-    const platforms = options.platforms ?? img.platforms;
+    // --platform narrows images; an artifact has none and is carried whole.
+    const narrowed = options.platforms !== undefined && !img.artifact;
+    const platforms = narrowed ? (options.platforms as string[]) : img.platforms;
     const r = await resolveImage(registry, ref.repository, img.tag, platforms, signal);
-    if (!options.platforms && img.digest !== undefined && r.digest !== img.digest) {
+    if (!narrowed && img.digest !== undefined && r.digest !== img.digest) {
       if (img.digest === r.upstreamDigest) {
         // The lock pins the full upstream index: carry all of it, so the pinned digest is what the
         // airgap registry serves (Distribution refuses an index whose manifests are absent).
@@ -231,7 +233,7 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
       result.images++;
       progress.done(
         item,
-        `${r.digest} (${r.platforms.join(', ')}), ${formatBytes(fetchedBy.get(item) ?? 0)} fetched${entry.signature ? ', signed' : ''}`,
+        `${r.digest} (${r.platforms.join(', ') || 'artifact'}), ${formatBytes(fetchedBy.get(item) ?? 0)} fetched${entry.signature ? ', signed' : ''}`,
       );
     });
 

@@ -25,6 +25,7 @@ export interface ResolvedImage {
 /**
  * Resolves `repo:tag` upstream and filters an index to `platforms` (see `filterIndex`: the
  * upstream bytes are kept, and so its digest, when the index lists exactly those platforms).
+ * No `platforms`: an artifact entry (Trivy's database), which must be one manifest, carried as it is.
  * `inventory lock` pins `digest`; `bundle create` recomputes it and refuses a difference.
  */
 export async function resolveImage(
@@ -35,6 +36,23 @@ export async function resolveImage(
   signal?: AbortSignal,
 ): Promise<ResolvedImage> {
   const top = await registry.getManifest(repo, ref, signal);
+  /** Carried exactly as upstream serves it. */
+  const asIs: ResolvedImage = {
+    upstreamDigest: top.digest,
+    digest: top.digest,
+    mediaType: top.mediaType,
+    bytes: top.bytes,
+    upstreamBytes: top.bytes,
+  };
+  if (platforms.length === 0) {
+    if (isIndexType(top.mediaType))
+      throw new OciError(
+        OciErrorCode.platformMissing,
+        `${registry.host}/${repo}:${ref} is an index of several manifests; an artifact entry carries exactly one (give the image its platforms instead)`,
+        OciExitCode.remote,
+      );
+    return asIs;
+  }
   if (!isIndexType(top.mediaType)) {
     // A single-platform image: it must be exactly the one platform the inventory asks for, or
     // nodes of the other architecture would fail to start it after crossing the gap.
@@ -58,13 +76,7 @@ export async function resolveImage(
         );
       }
     }
-    return {
-      upstreamDigest: top.digest,
-      digest: top.digest,
-      mediaType: top.mediaType,
-      bytes: top.bytes,
-      upstreamBytes: top.bytes,
-    };
+    return asIs;
   }
   const { manifest } = parseManifest(top.bytes, top.mediaType);
   const bytes = Buffer.from(filterIndex(top.bytes, manifest as ImageIndex, platforms));

@@ -200,7 +200,7 @@ ${exitCodes}`,
     const lines = [
       ...manifest.images.map(
         (i) =>
-          `image  ${i.name}  ${i.repository}:${i.tag}  ${i.platforms.join(',')}  ${i.digest}${i.signature ? '  signed' : ''}`,
+          `image  ${i.name}  ${i.repository}:${i.tag}  ${i.platforms.join(',') || 'artifact'}  ${i.digest}${i.signature ? '  signed' : ''}`,
       ),
       ...manifest.charts.map((c) => `chart  ${c.name}  ${c.repository}:${c.tag}  ${c.digest}`),
       ...manifest.files.map((f) => `file   ${f.name}  ${f.version}  ${formatBytes(f.size)}  ${f.digest}`),
