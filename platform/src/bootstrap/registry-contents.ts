@@ -1,7 +1,8 @@
 /**
- * What the airgap registry must hold once `lumen bundle push` ran: every inventory image at its pinned digest and
- * every chart at its version, as repository paths of the registry (no host). The verify role checks the
- * registry's catalog and manifests against this list; it is read from the inventory, never written by hand.
+ * What the airgap registry must hold once `lumen bundle push` ran: every inventory image at its pinned digest (at its
+ * tag when the lock has none) and every chart at its version, as repository paths of the registry (no host). The
+ * verify role checks the registry's catalog and manifests against this list; it is read from the inventory, never
+ * written by hand.
  */
 import { chartOciRef, type Inventory, imageRef, parseReference } from '@lumen/inventory';
 
@@ -16,6 +17,8 @@ export interface RegistryArtifact {
 
 export function registryContents(inv: Inventory): RegistryArtifact[] {
   const images = inv.images.map((i): RegistryArtifact => {
+    // Not locked (Trivy's database, whose tag moves daily, as committed): at the tag `bundle push` writes.
+    if (i.digest === undefined) return { kind: 'image', name: i.name, repository: i.airgapPath, reference: i.tag };
     const { path, digest = '' } = parseReference(imageRef(inv, i.name));
     return { kind: 'image', name: i.name, repository: path, reference: digest };
   });
