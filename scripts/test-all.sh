@@ -21,6 +21,8 @@ declare -A need=(
   # lumen-api's image, built by `lumen image build`, runs under podman in the tests (private config, no daemon).
   [/usr/bin/podman]=podman
   [/usr/sbin/runc]=runc
+  # every shell script the repository ships is judged by shellcheck (test/shellcheck.test.ts)
+  [/usr/bin/shellcheck]=shellcheck
   # The arm64 single executable runs under qemu-user with Debian's arm64 cross C and C++ libraries as its root.
   [/usr/bin/qemu-aarch64-static]=qemu-user-static
   [/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1]=libc6-arm64-cross
