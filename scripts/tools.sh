@@ -22,6 +22,9 @@ mkdir -p "$bin"
 # gator: Gatekeeper's own policy engine at the Gatekeeper version the inventory deploys.
 # kube-apiserver: the Kubernetes version of the inventory's K3s (v1.36.4+k3s1); etcd: the version
 # that Kubernetes release is tested with (build/dependencies.yaml of k8s.io/kubernetes v1.36.4).
+# referrers-registry: go-containerregistry's registry (what `crane registry serve` runs) with its OCI 1.1 referrers
+# API on: neither Debian's Distribution 2.8 nor Distribution v3.0.0 serves that API, and the SBOM's subject must
+# reach it where a registry does.
 # cosign: the real cosign, which must accept what `lumen sign` signs and sign what `lumen verify` accepts.
 # trivy: the scanner `lumen image scan` runs (needs encoding/json/v2: jsonv2, as its goreleaser build);
 # trivy-db-fixture: writes the tiny databases the scan tests run it on, with the trivy-db trivy v0.74.0 requires.
@@ -34,6 +37,7 @@ pins=(
   "cosign|github.com/sigstore/cosign/v3/cmd/cosign|v3.1.3|-X sigs.k8s.io/release-utils/version.gitVersion=v3.1.3 -X sigs.k8s.io/release-utils/version.gitTreeState=clean"
   "trivy|github.com/aquasecurity/trivy/cmd/trivy|v0.74.0|-X github.com/aquasecurity/trivy/pkg/version/app.ver=0.74.0|jsonv2"
   "trivy-db-fixture|./tools/trivy-db-fixture|v0.0.0-20260813095258-0e0340a01b57|"
+  "referrers-registry|./tools/referrers-registry|v0.21.9|"
 )
 root=$(cd "$(dirname "$0")/.." && pwd)
 

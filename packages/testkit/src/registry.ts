@@ -1,19 +1,24 @@
 /**
- * A real Distribution registry (Debian `docker-registry`, v2.8) on a free loopback port.
+ * A real registry on a free loopback port: Debian's Distribution `docker-registry` (v2.8) by default, or, with
+ * `referrers: true`, go-containerregistry's registry (tools/referrers-registry, built into the tool cache) with the
+ * OCI distribution spec 1.1 referrers API on, which no Distribution release serves.
  *
- * Its quirks (docs/testing.md): no referrers API; OCI manifests are 404 unless the OCI media type is
+ * v2.8's quirks (docs/testing.md): no referrers API; OCI manifests are 404 unless the OCI media type is
  * in `Accept`; no single-POST upload; a manifest PUT is refused unless its blobs are in that repository.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
-import { instanceDir, removeInstanceDir, restartable, secret, startDaemon } from './daemon.ts';
+import { instanceDir, type Restartable, removeInstanceDir, restartable, secret, startDaemon } from './daemon.ts';
 import { HarnessError } from './errors.ts';
+import { toolPath } from './tools.ts';
 
 const registryBin = process.env.LUMEN_REGISTRY_BIN ?? '/usr/bin/docker-registry';
 
 export interface StartRegistryOptions {
+  /** Serve the referrers API (go-containerregistry's registry; no auth, manifests kept in memory). */
+  referrers?: boolean;
   /** Require HTTP basic auth with these credentials (htpasswd, bcrypt). Default: no auth. */
   auth?: { username: string; password: string };
   /**
@@ -42,6 +47,7 @@ export interface Registry {
 
 /** Starts a Distribution registry (plain HTTP, loopback only). Call `close()` in `after()`. */
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Registry> {
+  if (opts.referrers) return startReferrersRegistry(opts);
   if (!existsSync(registryBin))
     throw new HarnessError('HARNESS_MISSING', `${registryBin} not found (apt-get install docker-registry)`);
   const dir = instanceDir('registry');
@@ -87,7 +93,29 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
       },
     );
   };
-  const server = restartable(launch);
+  return handle(restartable(launch), dir, storageDir, opts.auth);
+}
+
+/** go-containerregistry's registry with the referrers API (see the module comment). */
+async function startReferrersRegistry(opts: StartRegistryOptions): Promise<Registry> {
+  if (opts.auth || opts.token)
+    throw new HarnessError('HARNESS_USAGE', 'the referrers registry serves no authentication');
+  const bin = toolPath('referrers-registry');
+  const dir = instanceDir('registry');
+  const storageDir = join(dir, 'storage');
+  const launch = (p: number) =>
+    startDaemon(
+      { name: 'registry', bin, args: ['--address', `127.0.0.1:${p}`, '--disk', storageDir], dir, logName: 'registry' },
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${p}/v2/`);
+        await res.arrayBuffer();
+        return res.status === 200;
+      },
+    );
+  return handle(restartable(launch), dir, storageDir, undefined);
+}
+
+async function handle(server: Restartable, dir: string, storageDir: string, auth: Registry['auth']): Promise<Registry> {
   const registry: Registry = {
     get host() {
       return `127.0.0.1:${server.port}`;
@@ -99,7 +127,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Re
       return server.port;
     },
     storageDir,
-    auth: opts.auth,
+    auth,
     running: server.running,
     start: server.start,
     stop: () => server.stop('SIGTERM'),
