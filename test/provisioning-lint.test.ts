@@ -5,25 +5,14 @@
  * is caught by each of them.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, globSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { toolPath } from '@lumen/testkit/tools';
+import { runAnsible } from '@lumen/testkit/ansible';
 
 const ansibleDir = resolve(import.meta.dirname, '..', 'infra', 'ansible');
-// The virtual environment's bin first: ansible-lint runs ansible from PATH.
-const venvBin = dirname(realpathSync(toolPath('ansible-lint')));
-const env = { ...process.env, PATH: `${venvBin}:${process.env.PATH ?? ''}`, ANSIBLE_CONFIG: 'ansible.cfg' };
-
-function tool(name: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
-  return new Promise((done) => {
-    execFile(join(venvBin, name), args, { cwd, env, timeout: 300_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
+const tool = (name: string, args: string[], cwd: string) => runAnsible(name, args, { cwd });
 
 const playbooks = globSync('playbooks/*.yml', { cwd: ansibleDir }).sort();
 const copies: string[] = [];

@@ -16,7 +16,7 @@
  * that runs a unit's ExecStart in the background.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -24,24 +24,22 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { digestOf, MediaType, Registry } from '@lumen/oci';
 import { freePort, startRegistry, type Registry as TestRegistry } from '@lumen/testkit';
+import { playRecap, runAnsible } from '@lumen/testkit/ansible';
 import { repositoryInventory } from '@lumen/testkit/inventory';
 import { lumenBin, runLumenSync } from '@lumen/testkit/lumen';
-import { toolPath } from '@lumen/testkit/tools';
 import { parse, stringify } from 'yaml';
 
 const ansibleDir = resolve(import.meta.dirname, '..', 'infra', 'ansible');
-const venvBin = dirname(realpathSync(toolPath('ansible-lint')));
 const work = mkdtempSync(join(tmpdir(), 'lumen-roles-run-'));
 const inventory = join(work, 'inventory');
 const bundle = join(work, 'bundle');
@@ -207,42 +205,25 @@ function writeAnsibleInventory(): string {
 let ansibleInventory = '';
 
 /** `ansible-playbook` of the venv on the test's playbook; the PLAY RECAP per host. */
-function playbook(
+async function playbook(
   extra: string[] = [],
 ): Promise<{ code: number; out: string; recap: Record<string, Record<string, number>> }> {
-  return new Promise((done) => {
-    execFile(
-      join(venvBin, 'ansible-playbook'),
-      ['-i', ansibleInventory, 'playbooks/bootstrap-cluster.yml', ...extra],
-      {
-        cwd: ansibleDir,
-        env: {
-          ...process.env,
-          PATH: `${venvBin}:${process.env.PATH ?? ''}`,
-          ANSIBLE_CONFIG: 'ansible.cfg',
-          ANSIBLE_NOCOLOR: '1',
-          // Facts once per node and run, only the minimal set the roles read (architecture, service manager).
-          ANSIBLE_GATHERING: 'smart',
-          ANSIBLE_GATHER_SUBSET: 'min',
-          ANSIBLE_PIPELINING: 'true',
-          ANSIBLE_LOCAL_TEMP: join(work, 'ansible-tmp'),
-          ANSIBLE_REMOTE_TEMP: join(work, 'ansible-tmp'),
-        },
-        timeout: 300_000,
-        maxBuffer: 16 << 20,
+  const run = await runAnsible(
+    'ansible-playbook',
+    ['-i', ansibleInventory, 'playbooks/bootstrap-cluster.yml', ...extra],
+    {
+      cwd: ansibleDir,
+      env: {
+        // Facts once per node and run, only the minimal set the roles read (architecture, service manager).
+        ANSIBLE_GATHERING: 'smart',
+        ANSIBLE_GATHER_SUBSET: 'min',
+        ANSIBLE_PIPELINING: 'true',
+        ANSIBLE_LOCAL_TEMP: join(work, 'ansible-tmp'),
+        ANSIBLE_REMOTE_TEMP: join(work, 'ansible-tmp'),
       },
-      (err, stdout, stderr) => {
-        const out = `${stdout}${stderr}`;
-        const recap: Record<string, Record<string, number>> = {};
-        for (const [, host, counts] of out.matchAll(/^(\S+)\s+:\s+(ok=.*)$/gm)) {
-          recap[host as string] = Object.fromEntries(
-            [...(counts as string).matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k as string, Number(v)]),
-          );
-        }
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, recap });
-      },
-    );
-  });
+    },
+  );
+  return { ...run, recap: playRecap(run.out) };
 }
 
 before(async () => {

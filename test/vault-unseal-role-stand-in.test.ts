@@ -12,18 +12,17 @@
  * ever appears in ansible's verbose output. A copy of the role without `no_log` leaks them, so that check can fail.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { toolPath } from '@lumen/testkit/tools';
+import { ansibleBin, playRecap, runAnsible } from '@lumen/testkit/ansible';
 
 const ansibleDir = resolve(import.meta.dirname, '..', 'infra', 'ansible');
-const venvBin = dirname(realpathSync(toolPath('ansible-lint')));
+const venvBin = ansibleBin();
 
 /** The shared state of one Vault cluster (what Raft replicates): initialization and the issued key shares. */
 class StandInCluster {
@@ -173,23 +172,13 @@ interface Run {
 }
 
 function ansible(tool: string, args: string[], rolesDir = join(ansibleDir, 'roles')): Promise<Run> {
-  const env = {
-    ...process.env,
-    PATH: `${venvBin}:${process.env.PATH ?? ''}`,
-    ANSIBLE_CONFIG: join(ansibleDir, 'ansible.cfg'),
-    ANSIBLE_ROLES_PATH: rolesDir,
-    ANSIBLE_NOCOLOR: '1',
-    ANSIBLE_LOCAL_TEMP: join(scratch, 'ansible-tmp'),
-    ANSIBLE_HOME: join(scratch, 'ansible-home'),
-  };
-  return new Promise((done) => {
-    execFile(
-      join(venvBin, tool),
-      args,
-      { cwd: ansibleDir, env, timeout: 300_000, maxBuffer: 32 << 20 },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
+  return runAnsible(tool, args, {
+    cwd: ansibleDir,
+    env: {
+      ANSIBLE_ROLES_PATH: rolesDir,
+      ANSIBLE_LOCAL_TEMP: join(scratch, 'ansible-tmp'),
+      ANSIBLE_HOME: join(scratch, 'ansible-home'),
+    },
   });
 }
 
@@ -210,9 +199,9 @@ function playbook(file: string, servers: StandInServer[], extra: string[] = [], 
 
 /** `changed=N` of the play recap's one host. */
 function changed(run: Run): number {
-  const m = /localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0/.exec(run.out);
-  assert.ok(m, `no successful recap in:\n${run.out}`);
-  return Number(m[1]);
+  const host = playRecap(run.out).localhost;
+  assert.ok(host && host.unreachable === 0 && host.failed === 0, `no successful recap in:\n${run.out}`);
+  return host.changed ?? Number.NaN;
 }
 
 function secretsOf(cluster: StandInCluster): string[] {
