@@ -7,13 +7,13 @@
  * pins one), and the bytes read must hash to it. A tampered bundle file is refused (exit 1) and nothing of it is left
  * where the roles would pick it up.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
 import type { InventoryFile } from '@lumen/inventory';
+import { DigestCheck, OciError, OciErrorCode, readTar } from '@lumen/oci';
 import { PlatformError, PlatformErrorCode } from '../engine/errors.ts';
 
 /**
@@ -129,24 +129,7 @@ async function layOut(name: string, arch: string, options: NodeFilesOptions): Pr
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   try {
-    const hash = createHash('sha256');
-    await pipeline(
-      options.blobs.openBlob(carried.digest),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      createWriteStream(partial),
-    );
-    const got = `sha256:${hash.digest('hex')}`;
-    if (got !== carried.digest) {
-      throw new PlatformError(
-        PlatformErrorCode.digest,
-        `file ${name} in the bundle does not hash to its digest ${carried.digest} (it hashes to ${got}): refused`,
-      );
-    }
+    await pipeline(options.blobs.openBlob(carried.digest), new DigestCheck(carried.digest), createWriteStream(partial));
     // A release tarball (Distribution ships `registry` in one): the node gets the member its installPath names.
     if (/\.(tar\.gz|tgz)$/.test(spec.url ?? spec.path ?? '')) {
       writeFileSync(partial, tarMember(gunzipSync(readFileSync(partial)), basename(spec.installPath), name));
@@ -155,6 +138,12 @@ async function layOut(name: string, arch: string, options: NodeFilesOptions): Pr
   } catch (err) {
     rmSync(partial, { force: true });
     if (err instanceof PlatformError) throw err;
+    if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
+      throw new PlatformError(
+        PlatformErrorCode.digest,
+        `file ${name} in the bundle does not hash to its digest ${carried.digest} (${err.message}): refused`,
+      );
+    }
     throw new PlatformError(PlatformErrorCode.io, `cannot lay out ${name} at ${target}: ${(err as Error).message}`, {
       cause: err,
     });
@@ -170,22 +159,9 @@ async function layOut(name: string, arch: string, options: NodeFilesOptions): Pr
 }
 
 /** The bytes of the regular file `member` (at the top level or under one directory) of an uncompressed tar. */
-function tarMember(tar: Buffer, member: string, name: string): Buffer {
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const header = tar.subarray(at, at + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number) =>
-      header
-        .subarray(start, start + length)
-        .toString('utf8')
-        .replace(/\0.*$/s, '');
-    const path = [field(345, 155), field(0, 100)].filter(Boolean).join('/');
-    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    if ((type === '0' || type === '') && path.replace(/^(\.\/)?([^/]+\/)?/, '') === member) {
-      return Buffer.from(tar.subarray(at + 512, at + 512 + size));
-    }
-    at += 512 + Math.ceil(size / 512) * 512;
+function tarMember(tar: Buffer, member: string, name: string): Uint8Array {
+  for (const entry of readTar(tar)) {
+    if (entry.type === 'file' && entry.path.replace(/^[^/]+\//, '') === member) return entry.data;
   }
   throw new PlatformError(PlatformErrorCode.usage, `file ${name} is a tar archive without a member '${member}'`);
 }
