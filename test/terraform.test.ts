@@ -217,7 +217,6 @@ interface Evaluated {
   nodes: Record<string, Hcl>;
   cloud_init: Record<string, string>;
   registry: { address: string; node: string | null };
-  ansible_inventory: string;
 }
 
 /** `terraform console` in `dir`/modules/site: the module's values for `site`, as JSON. */
@@ -231,7 +230,7 @@ async function evaluate(terraformBin: string, dir: string, site: string): Promis
       `-var=cloud_init_template=${join(dir, 'cloud-init', 'node.yaml.tftpl')}`,
     ],
     join(dir, 'modules', 'site'),
-    'jsonencode({ nodes = local.nodes, cloud_init = local.cloud_init, registry = local.registry, ansible_inventory = local.ansible_inventory })\n',
+    'jsonencode({ nodes = local.nodes, cloud_init = local.cloud_init, registry = local.registry })\n',
   );
   assert.equal(r.code, 0, `terraform console: ${r.out}`);
   // console prints the string as an HCL quoted literal: JSON's escapes, plus $${ and %%{ for template markers.
@@ -288,24 +287,6 @@ function siteProblems(got: Evaluated, site: Site): string[] {
   const registryNode = site.nodes.find((n) => n.ip === registryHost)?.name ?? null;
   if (got.registry.node !== registryNode || got.registry.address !== site.registry)
     problems.push(`registry ${JSON.stringify(got.registry)}, the site says ${site.registry} on ${registryNode}`);
-  return problems;
-}
-
-/** Where the generated Ansible inventory puts a node elsewhere than the site does: one line each. */
-function inventoryProblems(got: Evaluated, site: Site): string[] {
-  const problems: string[] = [];
-  const inv = parseYaml(got.ansible_inventory) as { all: { children: Hcl } };
-  const groups = inv.all.children;
-  for (const n of site.nodes) {
-    const host = groups.nodes?.children?.[n.role]?.hosts?.[n.name];
-    if (!host) problems.push(`${n.name}: not in group ${n.role}`);
-    else if (host.ansible_host !== n.ip || host.lumen_node_ip !== n.ip)
-      problems.push(`${n.name}: ansible_host ${host.ansible_host}, lumen_node_ip ${host.lumen_node_ip}, site ${n.ip}`);
-  }
-  const registryHosts = Object.keys(groups.registry?.hosts ?? {});
-  const registryNodes = site.nodes.filter((n) => n.ip === site.registry.split(':')[0]).map((n) => n.name);
-  if (JSON.stringify(registryHosts) !== JSON.stringify(registryNodes))
-    problems.push(`group registry holds ${registryHosts.join(', ') || 'nothing'}, the site says ${registryNodes}`);
   return problems;
 }
 
@@ -474,19 +455,6 @@ describe('the site module as terraform console evaluates it (offline: it has no 
     assert.deepEqual(siteProblems(broken, site), [
       'node-1 memory: "6GiB" from the site, "6MiB" computed',
       'node-2 memory: "4GiB" from the site, "4MiB" computed',
-    ]);
-  });
-
-  it('writes the Ansible inventory of the site: nodes by role at their site addresses, the registry node', async (t) => {
-    if (!terraform) return noTerraform(t, 'console not run');
-    assert.deepEqual(inventoryProblems(await evaluate(terraform, tfDir, siteFile), site), []);
-    assert.deepEqual(inventoryProblems(await evaluate(terraform, tfDir, otherSiteFile), otherSite), []);
-    const byName = await evaluatePlanted(terraform, 'modules/site/main.tf', (t) =>
-      t.replace('ansible_host = n.ip', 'ansible_host = n.name'),
-    );
-    assert.deepEqual(inventoryProblems(byName, site), [
-      'node-1: ansible_host node-1, lumen_node_ip 192.168.2.2, site 192.168.2.2',
-      'node-2: ansible_host node-2, lumen_node_ip 192.168.2.3, site 192.168.2.3',
     ]);
   });
 

@@ -20,7 +20,7 @@ output "registry" {
   value       = module.site.registry
 }
 
-output "ansible_inventory" {
-  description = "The nodes as an Ansible YAML inventory at their site addresses: group nodes (children server, agent) and group registry."
-  value       = module.site.ansible_inventory
+output "user" {
+  description = "The nodes' default user, which the operator's key is authorized for (ansible-playbook -u)."
+  value       = module.site.user
 }

@@ -54,28 +54,4 @@ locals {
       registry_data_dir          = n.registry ? local.registry_data_dir : ""
     })
   }
-
-  # The inventory the playbooks address nodes by (the groups of `lumen provision inventory`, made from the same
-  # site.yaml): `nodes` with children `server` and `agent` by role, `registry` for the node serving the registry.
-  hosts = {
-    for role in ["server", "agent"] : role => {
-      for name, n in local.nodes : name => { ansible_host = n.ip, lumen_node_ip = n.ip, lumen_node_role = n.role }
-      if n.role == role
-    }
-  }
-  registry_hosts = { for name, n in local.nodes : name => {} if n.registry }
-  ansible_inventory = yamlencode({
-    all = {
-      vars = {
-        lumen_site_registry   = local.registry.address
-        lumen_site_plain_http = local.registry.plain_http
-        ansible_user          = local.user
-      }
-      children = {
-        # A group without hosts is written without `hosts`, as Ansible's own YAML inventories do.
-        nodes    = { children = { for role, hosts in local.hosts : role => { for k, v in { hosts = hosts } : k => v if length(hosts) > 0 } } }
-        registry = { for k, v in { hosts = local.registry_hosts } : k => v if length(local.registry_hosts) > 0 }
-      }
-    }
-  })
 }

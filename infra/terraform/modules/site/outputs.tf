@@ -17,8 +17,3 @@ output "registry" {
   description = "The airgap registry (host:port), the node that serves it, and whether it is plain HTTP."
   value       = local.registry
 }
-
-output "ansible_inventory" {
-  description = "The nodes as an Ansible YAML inventory at their site addresses (groups nodes, server, agent, registry)."
-  value       = local.ansible_inventory
-}
