@@ -7,6 +7,13 @@
  * - `write`: keyed POST /items — a client with its own Idempotency-Key that retries with the same key and body on
  *   503, 409 `idempotency_in_flight`, or a network error, every `retryMs`, until the answer or its deadline.
  *
+ * A kept-alive connection can be closed by the server at the very moment the client sends on it (HTTP/1.1 has no way
+ * to tell the client first; RFC 9112 §9.3.1). Like Go's transport (Traefik in front of the pods), curl and browsers,
+ * the clients then send a replayable request (a GET, or one with an Idempotency-Key) once more, at once, on another
+ * connection. Only that: a connection reset, a refused connection or a timeout is not replayed, nor is a fuzz request
+ * (the fuzz drill judges dropped connections itself). The attempt records that it was replayed, so a drill can bound
+ * how often it happens.
+ *
  * Every attempt is one recorded request. What a drill judges comes from these records and from the database.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +29,8 @@ export interface Attempt {
   status: number;
   /** The problem `code` of an error answer, or the network error's code. */
   code?: string;
+  /** Its connection was closed with no answer and it was sent once more (see the top of this file). */
+  replayed?: boolean;
 }
 
 /** The operations of the steady load, and `fuzz` for the fuzz drill's requests. */
@@ -92,18 +101,8 @@ export function startLoad(options: LoadOptions): Load {
   const send = async (kind: Kind, path: string, init?: RequestInit) => {
     const attempt: Attempt = { kind, start: Date.now(), end: 0, status: 0 };
     attempts.push(attempt);
-    try {
-      const response = await fetch(`${options.url}${path}`, { ...init, signal: AbortSignal.timeout(attemptTimeoutMs) });
-      const text = await response.text();
-      attempt.status = response.status;
-      if (response.status >= 400) attempt.code = problemCode(text);
-      return { attempt, text };
-    } catch (error) {
-      attempt.code = networkCode(error);
-      return { attempt, text: '' };
-    } finally {
-      attempt.end = Date.now();
-    }
+    const text = await sendAttempt(attempt, `${options.url}${path}`, init, attemptTimeoutMs);
+    return { attempt, text };
   };
 
   const write = async (key: string): Promise<KeyedWrite> => {
@@ -178,6 +177,45 @@ function interleaved(mix: Record<LoadKind, number>): () => LoadKind {
     current.set(best, (current.get(best) ?? 0) - total);
     return best;
   };
+}
+
+/**
+ * Sends one request and records its outcome in `attempt` (status, problem or network code, end, replayed); resolves
+ * with the answer's body, '' when there was none.
+ */
+export async function sendAttempt(
+  attempt: Attempt,
+  url: string,
+  init: RequestInit | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const request = () => fetch(url, { ...init, signal });
+  try {
+    const response = await request().catch((error: unknown) => {
+      if (attempt.kind === 'fuzz' || !replayable(init) || networkCode(error) !== CLOSED_WITHOUT_ANSWER) throw error;
+      attempt.replayed = true;
+      return request();
+    });
+    const text = await response.text();
+    attempt.status = response.status;
+    if (response.status >= 400) attempt.code = problemCode(text);
+    return text;
+  } catch (error) {
+    attempt.code = networkCode(error);
+    return '';
+  } finally {
+    attempt.end = Date.now();
+  }
+}
+
+/** undici's code for a connection the server closed while a request on it had no answer yet ("other side closed"). */
+const CLOSED_WITHOUT_ANSWER = 'UND_ERR_SOCKET';
+
+/** A request a client may send again by itself (RFC 9110 §9.2.2, and Go's `isReplayable`): GET, or keyed. */
+function replayable(init: RequestInit | undefined): boolean {
+  const method = (init?.method ?? 'GET').toUpperCase();
+  return method === 'GET' || new Headers(init?.headers).has('idempotency-key');
 }
 
 /** The `code` of a problem+json body, if it is one. */
