@@ -1,5 +1,5 @@
-export type { TarIndex } from './archive.ts';
-export { indexTar, LayoutArchive } from './archive.ts';
+export type { ArchiveBytes, TarBytes, TarIndex } from './archive.ts';
+export { fileBytes, indexTar, LayoutArchive, seekableBytes } from './archive.ts';
 export { type AtomicWriteOptions, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 export type { Challenge, Credentials } from './auth.ts';
 export { basicAuthorization, credentialsFromAuthFiles, fetchToken, parseChallenge } from './auth.ts';
@@ -52,3 +52,13 @@ export {
 export type { Answer } from './transport.ts';
 export { httpRequest, trustCertificates } from './transport.ts';
 export type { UploadResult } from './upload.ts';
+export type { FrameWalk, SeekTableRead, WalkedFrame, ZstdFrame } from './zstd-seekable.ts';
+export {
+  CorruptFrame,
+  contentFrames,
+  readFrames,
+  readSeekTable,
+  seekTable,
+  walkZstdFrames,
+  zstdMagic,
+} from './zstd-seekable.ts';

@@ -33,7 +33,7 @@ import { registryFlags, targetRegistry, tuning } from './registry-access.ts';
 
 export const bundleCreate: Command = {
   summary: 'pull every pinned image, chart and file of the inventory into a bundle (OCI image layout)',
-  usage: `usage: lumen bundle create --out DIR [--inventory DIR] [--ca-file FILE]... [--platform OS/ARCH]... [--concurrency N]
+  usage: `usage: lumen bundle create --out DIR|FILE.tar[.zst] [--inventory DIR] [--ca-file FILE]... [--platform OS/ARCH]... [--concurrency N]
                            [--plain-http-registry HOST]... [--json]
 
 Pulls every upstream image (the inventory's platforms), chart (classic repository or OCI, stored
@@ -43,8 +43,10 @@ re-running skips blobs already in DIR after re-hashing them. Cosign signatures f
 (sha256-<hex>.sig) are carried along. Credentials come from REGISTRY_AUTH_FILE, DOCKER_CONFIG or
 ~/.docker/config.json.
 
-  --out DIR|FILE.tar          bundle directory (created, or resumed when it exists), or one archive file:
-                              staged in FILE.tar.d, then streamed into FILE.tar (resumable; never twice the disk)
+  --out DIR|FILE.tar|FILE.tar.zst
+                              bundle directory (created, or resumed when it exists), or one archive file:
+                              staged in FILE.tar.d, then streamed into FILE.tar (resumable; never twice the disk);
+                              FILE.tar.zst is the same tar compressed in zstd's seekable format, read in place too
   --inventory DIR             inventory directory (default: the repository's inventory/)
   --platform OS/ARCH          carry these platforms instead of the inventory's (repeatable; skips the lock check)
   --concurrency N             parallel blob transfers (default 8)
@@ -100,7 +102,7 @@ ${exitCodes}`,
 
 export const bundleVerify: Command = {
   summary: "prove every blob's digest and the bundle's completeness against the inventory",
-  usage: `usage: lumen bundle verify DIR|FILE.tar [--inventory DIR | --no-inventory] [--concurrency N] [--json]
+  usage: `usage: lumen bundle verify DIR|FILE.tar[.zst] [--inventory DIR | --no-inventory] [--concurrency N] [--json]
 
 Re-hashes every blob listed in DIR/lumen-bundle.json, checks that every manifest's references
 are in the bundle, and that every image, chart and file of the inventory is there with the
@@ -138,7 +140,7 @@ ${exitCodes}`,
 
 export const bundlePush: Command = {
   summary: 'push a bundle (images, signatures, charts as Helm OCI artifacts) into a registry',
-  usage: `usage: lumen bundle push DIR|FILE.tar [--registry HOST:PORT] [--plain-http] [--ca-file FILE]... [--username U --password-env VAR]
+  usage: `usage: lumen bundle push DIR|FILE.tar[.zst] [--registry HOST:PORT] [--plain-http] [--ca-file FILE]... [--username U --password-env VAR]
                          [--concurrency N] [--inventory DIR] [--json]
 
 Pushes every image (with its cosign signature tags) to <registry>/<airgap path> and every chart
@@ -182,7 +184,7 @@ ${exitCodes}`,
 
 export const bundleLs: Command = {
   summary: 'list the images, charts and files of a bundle',
-  usage: `usage: lumen bundle ls DIR|FILE.tar [--json]
+  usage: `usage: lumen bundle ls DIR|FILE.tar[.zst] [--json]
 
 Lists what DIR carries (from lumen-bundle.json): images with tag, platforms and digest, charts with
 version and digest, files. Does not re-hash (see 'lumen bundle verify').
