@@ -13,6 +13,7 @@ declare -A need=(
   [/usr/bin/prometheus]=prometheus
   [/usr/bin/promtool]=prometheus
   [/usr/bin/skopeo]=skopeo
+  [/usr/bin/zstd]=zstd
   [/usr/bin/openssl]=openssl
   [/usr/sbin/nft]=nftables
   [/usr/bin/ping]=iputils-ping

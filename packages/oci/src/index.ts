@@ -1,4 +1,4 @@
-export type { ArchiveBytes, TarBytes, TarIndex } from './archive.ts';
+export type { TarBytes, TarIndex } from './archive.ts';
 export { fileBytes, indexTar, LayoutArchive, seekableBytes } from './archive.ts';
 export { type AtomicWriteOptions, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 export type { Challenge, Credentials } from './auth.ts';
@@ -56,9 +56,7 @@ export type { FrameWalk, SeekTableRead, WalkedFrame, ZstdFrame } from './zstd-se
 export {
   CorruptFrame,
   contentFrames,
-  readFrames,
   readSeekTable,
   seekTable,
   walkZstdFrames,
-  zstdMagic,
 } from './zstd-seekable.ts';

@@ -88,11 +88,14 @@ async function tarWriter(handle: FileHandle, partial: string): Promise<ArchiveWr
 const frameLimit = 4 * 1024 * 1024;
 const compress = promisify(zstdCompress);
 /**
- * zstd level 3 (zstd's default); each frame carries its content size (what the resume reads back) and checksum
- * (what `zstd -t` proves).
+ * zstd level 3 (zstd's default): on an uncompressed ELF binary 0.35 of its size at ~230 MB/s per core, where level
+ * 1 gave 0.39 at ~430 MB/s (measured with Node 24's zstd, 4 MiB frames). Each frame carries its content size (what
+ * the resume reads back) and checksum (what `zstd -t` proves). 1 MiB output chunks: zlib's default 16 KiB halved the
+ * speed on incompressible layers. The bytes depend on all of these, so the same bundle always gives the same file.
  */
 const frameOptions = (size: number) => ({
   pledgedSrcSize: size,
+  chunkSize: 1024 * 1024,
   params: { [constants.ZSTD_c_compressionLevel]: 3, [constants.ZSTD_c_checksumFlag]: 1 },
 });
 

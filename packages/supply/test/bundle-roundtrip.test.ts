@@ -318,37 +318,39 @@ describe('bundle create → verify → push → pull back', () => {
     assert.equal(lockYaml.images.app.digest, first.images.app.digest, 'the pushed index kept its digest');
   });
 
-  it('the same round trip through a one-file bundle: create → verify → push → identical digests', async () => {
-    const file = join(work, 'bundle.tar');
-    const create = await lumen(
-      ['bundle', 'create', '--out', file, '--inventory', invDir, '--plain-http-registry', upstream.host],
-      env,
-    );
-    assert.equal(create.code, 0, create.stderr);
-    const verify = await lumen(['bundle', 'verify', file, '--inventory', invDir]);
-    assert.equal(verify.code, 0, verify.stderr);
-    const target = await startRegistry();
-    try {
-      const push = await lumen(['bundle', 'push', file, '--registry', target.host, '--plain-http']);
-      assert.equal(push.code, 0, push.stderr);
-      const fromDir = new Registry({ host: airgap.host, plainHttp: true });
-      const fromFile = new Registry({ host: target.host, plainHttp: true });
-      for (const [repo, tag] of [
-        ['library/app', '1.0'],
-        ['tools/cli', '2.1'],
-        ['charts/demo', '0.1.0'],
-        ['charts/ocichart', '1.2.3_build.1'],
-      ] as const) {
-        assert.equal(
-          (await fromFile.headManifest(repo, tag))?.digest,
-          (await fromDir.headManifest(repo, tag))?.digest,
-          repo,
-        );
+  for (const name of ['bundle.tar', 'bundle.tar.zst']) {
+    it(`the same round trip through a one-file bundle (${name}): create → verify → push → identical digests`, async () => {
+      const file = join(work, name);
+      const create = await lumen(
+        ['bundle', 'create', '--out', file, '--inventory', invDir, '--plain-http-registry', upstream.host],
+        env,
+      );
+      assert.equal(create.code, 0, create.stderr);
+      const verify = await lumen(['bundle', 'verify', file, '--inventory', invDir]);
+      assert.equal(verify.code, 0, verify.stderr);
+      const target = await startRegistry();
+      try {
+        const push = await lumen(['bundle', 'push', file, '--registry', target.host, '--plain-http']);
+        assert.equal(push.code, 0, push.stderr);
+        const fromDir = new Registry({ host: airgap.host, plainHttp: true });
+        const fromFile = new Registry({ host: target.host, plainHttp: true });
+        for (const [repo, tag] of [
+          ['library/app', '1.0'],
+          ['tools/cli', '2.1'],
+          ['charts/demo', '0.1.0'],
+          ['charts/ocichart', '1.2.3_build.1'],
+        ] as const) {
+          assert.equal(
+            (await fromFile.headManifest(repo, tag))?.digest,
+            (await fromDir.headManifest(repo, tag))?.digest,
+            repo,
+          );
+        }
+      } finally {
+        await target.close();
       }
-    } finally {
-      await target.close();
-    }
-  });
+    });
+  }
 });
 
 function readdirSafe(dir: string): string[] {
