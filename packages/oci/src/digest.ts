@@ -58,10 +58,9 @@ export class DigestCheck extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (this.size !== undefined && this.bytes > this.size) {
-      done(this.mismatch(`more than the expected ${this.size} bytes`));
+    const err = this.add(chunk);
+    if (err) {
+      done(err);
       return;
     }
     if (!this.withholdLast) {
@@ -74,14 +73,30 @@ export class DigestCheck extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
+    const err = this.verdict();
+    if (err) done(err);
+    else done(null, this.held);
+  }
+
+  /**
+   * Hashes a chunk without streaming it (a reader that consumes the content itself, as
+   * `Layout.writeBlobStream` does); the error when the content is now longer than `size`.
+   */
+  add(chunk: Buffer): OciError | undefined {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    return this.size !== undefined && this.bytes > this.size
+      ? this.mismatch(`more than the expected ${this.size} bytes`)
+      : undefined;
+  }
+
+  /** At the end of the content: the error when it does not match `expected` (and `size`), else undefined. */
+  verdict(): OciError | undefined {
     const actual = `sha256:${this.hash.digest('hex')}`;
-    if (this.size !== undefined && this.bytes !== this.size) {
-      done(this.mismatch(`${this.bytes} bytes, expected ${this.size}`));
-    } else if (actual !== this.expected) {
-      done(this.mismatch(`content hashes to ${actual}`));
-    } else {
-      done(null, this.held);
-    }
+    if (this.size !== undefined && this.bytes !== this.size)
+      return this.mismatch(`${this.bytes} bytes, expected ${this.size}`);
+    if (actual !== this.expected) return this.mismatch(`content hashes to ${actual}`);
+    return undefined;
   }
 
   private mismatch(detail: string): OciError {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { digestOf, Layout, OciErrorCode } from '../src/index.ts';
+import { DigestCheck, digestOf, Layout, OciErrorCode } from '../src/index.ts';
 
 describe('OCI image layout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lumen-layout-'));
@@ -29,6 +29,44 @@ describe('OCI image layout', () => {
     assert.deepEqual(readdirSync(join(dir, '.lumen-tmp')), [], 'no temporary file left');
     assert.equal(await layout.writeBlobStream(digest, Readable.from([data])), data.length);
     assert.deepEqual((await layout.checkBlob(digest)).state, 'ok');
+  });
+
+  it('writes a blob of many small chunks whole, reporting every byte', async () => {
+    const layout = await Layout.open(dir, { create: true });
+    // 512-byte chunks: a 1 MiB write gathers more buffers than one writev takes (IOV_MAX 1024).
+    const data = randomBytes(3 * 1024 * 1024 + 100);
+    const chunks = Array.from({ length: Math.ceil(data.length / 512) }, (_, i) =>
+      data.subarray(i * 512, (i + 1) * 512),
+    );
+    let seen = 0;
+    const n = await layout.writeBlobStream(digestOf(data), Readable.from(chunks), data.length, (b) => {
+      seen += b;
+    });
+    assert.equal(n, data.length);
+    assert.equal(seen, data.length);
+    assert.deepEqual(readFileSync(layout.blobPath(digestOf(data))), data);
+  });
+
+  it('relies on a source that is the digest check of the blob: wrong content still stays out of place', async () => {
+    const layout = await Layout.open(dir, { create: true });
+    const data = randomBytes(200_000);
+    const digest = digestOf(data);
+    const wrong = Readable.from([data.subarray(0, 100_000), randomBytes(100_000)]).pipe(
+      new DigestCheck(digest, { size: data.length }),
+    );
+    await assert.rejects(
+      layout.writeBlobStream(digest, wrong, data.length),
+      (err: { code?: string }) => err.code === OciErrorCode.digestMismatch,
+    );
+    await assert.rejects(
+      layout.writeBlobStream(digest, Readable.from([data, data.subarray(0, 1)]), data.length),
+      /more than the expected 200000 bytes/,
+    );
+    assert.equal(await layout.blobSize(digest), undefined, 'nothing under the digest name');
+    assert.deepEqual(readdirSync(join(dir, '.lumen-tmp')), [], 'no temporary file left');
+    const right = Readable.from([data]).pipe(new DigestCheck(digest, { size: data.length }));
+    assert.equal(await layout.writeBlobStream(digest, right, data.length), data.length);
+    assert.equal((await layout.checkBlob(digest, data.length)).state, 'ok');
   });
 
   it('tells a missing blob from a corrupt one', async () => {

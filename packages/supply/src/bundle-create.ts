@@ -151,11 +151,10 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
         let got = 0;
         try {
           const source = await fetchIt();
-          source.on('data', (c: Buffer) => {
-            got += c.length;
-            progress.advance(item, c.length);
+          await layout.writeBlobStream(desc.digest, source, desc.size, (n) => {
+            got += n;
+            progress.advance(item, n);
           });
-          await layout.writeBlobStream(desc.digest, source, desc.size);
         } catch (err) {
           progress.advance(item, -got);
           throw err;

@@ -67,10 +67,8 @@ export async function fetchFile(
     return { size: (await layout.blobSize(file.digest)) as number, fetched: false };
   }
   const res = await download(file.url, options);
-  const body = res.body;
-  if (options.onBytes) body.on('data', (c: Buffer) => options.onBytes?.(c.length));
   try {
-    return { size: await layout.writeBlobStream(file.digest, body), fetched: true };
+    return { size: await layout.writeBlobStream(file.digest, res.body, undefined, options.onBytes), fetched: true };
   } catch (err) {
     if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
       throw new SupplyError(
