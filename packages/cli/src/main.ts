@@ -45,10 +45,13 @@ function helpText(table: CommandTable): string {
   ].join('\n');
 }
 
+/** The help text, stamped into the single executable at build time (scripts/build-cli.ts), which then loads no command. */
+declare const LUMEN_HELP: string | undefined;
+
 export async function main(argv: string[]): Promise<number> {
   const [first, second] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    console.log(helpText(await allCommands()));
+    console.log(typeof LUMEN_HELP === 'string' ? LUMEN_HELP : helpText(await allCommands()));
     return first === undefined ? ExitCode.usage : ExitCode.ok;
   }
   const owner = owners[first];

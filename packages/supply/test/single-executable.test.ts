@@ -109,13 +109,19 @@ describe('the single executable on a transit host', () => {
     const help = run(['--help']);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /bundle push/);
+    // The executable prints the help stamped at build time, without loading the commands: the checkout's, word for word.
+    const checkout = spawnSync(process.execPath, [join(repoRoot, 'packages/cli/bin/lumen.js'), '--help'], {
+      encoding: 'utf8',
+    });
+    assert.equal(help.stdout, checkout.stdout);
     const version = run(['version']);
     assert.equal(version.code, 0, version.stderr);
     assert.match(
       version.stdout,
       /^lumen 0\.1\.0\nrevision [0-9a-f]{40}(\+dirty)?\nplatform linux\/amd64\nruntime node v24\.\d+\.\d+ \(single executable\)\n$/,
     );
-    // The build platform's executable carries a V8 code cache that the runtime accepts (a rejected one warns).
+    // The build platform's executable carries V8 code caches that the runtime accepts (a rejected one warns): the
+    // main script's, and that of the platform and proof commands' script, which --help loads.
     assert.equal(version.stderr, '');
     assert.equal(help.stderr, '');
     const unknown = run(['nope']);
