@@ -63,7 +63,7 @@ export const commands: CommandTable = {
   'provision node-files': {
     summary: "lay out, proven by digest, the bundle's files a role copies to the nodes (K3s, the registry binary)",
     usage: [
-      'usage: lumen provision node-files --set registry|k3s --arch ARCH[,ARCH] --bundle DIR|FILE.tar --out DIR',
+      'usage: lumen provision node-files --set registry|k3s --arch ARCH[,ARCH] --bundle DIR|FILE.tar[.zst] --out DIR',
       '                                  [--inventory DIR]',
       '',
       'Reads the files of a role out of the bundle for each architecture and writes them to',

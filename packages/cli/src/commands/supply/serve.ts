@@ -6,7 +6,7 @@ import { exitCodes, parseFlags, usageError } from './flags.ts';
 
 export const serve: Command = {
   summary: 'serve a bundle read-only as an OCI registry (a transit zone without a registry)',
-  usage: `usage: lumen serve DIR|FILE.tar [--listen HOST:PORT] [--quiet]
+  usage: `usage: lumen serve DIR|FILE.tar[.zst] [--listen HOST:PORT] [--quiet]
 
 Serves the bundle DIR (or its one-file archive) over the OCI distribution API (plain HTTP), read-only: the images under their airgap paths
 and tags with their signature tags, the charts as Helm OCI artifacts (oci://HOST:PORT/<chartsPath>/<chart>), the
