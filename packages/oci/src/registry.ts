@@ -7,7 +7,13 @@ import * as upload from './upload.ts';
 
 /** Options of a registry client; every field has a default. */
 export interface RegistryOptions extends TransportOptions {
-  /** Bytes per PATCH of a chunked upload. Default 16 MiB. */
+  /**
+   * Bytes per PATCH of a chunked upload; a blob of at most one chunk goes in one PUT. Default 64 MiB: Distribution
+   * fsyncs the upload and its hash state at the end of every request, so each PATCH costs a round of disk waits
+   * (16 MiB chunks made a 160 MiB push ~15 % slower than 64 MiB ones, which upload as fast as one PATCH). Smaller
+   * chunks bound what a cut re-sends only on registries that keep a session cut in mid-chunk; Distribution drops
+   * it and the blob starts over whatever the chunk size.
+   */
   chunkSize?: number;
 }
 
@@ -36,7 +42,7 @@ export class Registry {
     this.transport = new RegistryTransport(options);
     this.host = options.host;
     this.base = this.transport.base;
-    this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? 64 * 1024 * 1024;
   }
 
   /** `GET /v2/`: proves the registry is reachable and the credentials work. */

@@ -170,6 +170,19 @@ describe('registry client', () => {
     assert.equal(status?.offset, 1000);
   });
 
+  it('sends a blob of up to 64 MiB (the default chunk) in the closing PUT, with no PATCH', async () => {
+    const log: string[] = [];
+    const reg = new Registry({ host: plain.host, plainHttp: true, onRequest: counting(log) });
+    assert.equal(reg.chunkSize, 64 * 1024 * 1024);
+    const data = randomBytes(20 * 1024 * 1024);
+    const d = await pushBlob(reg, 'whole/a', data);
+    assert.deepEqual(
+      log.map((l) => l.split(' ')[0]),
+      ['POST', 'PUT'],
+    );
+    assert.equal(await reg.hasBlob('whole/a', d), true);
+  });
+
   it('mounts a blob from another repository instead of uploading it', async () => {
     const reg = new Registry({ host: plain.host, plainHttp: true });
     const d = await pushBlob(reg, 'mount/src', randomBytes(10_000));

@@ -39,13 +39,16 @@ describe('bundle push resumes an interrupted upload', () => {
   let proxy2: RecordingProxy;
   let proxy3: RecordingProxy;
   let third: TestRegistry;
+  let fourth: TestRegistry;
+  let proxy4: RecordingProxy;
   let fx: Bundled;
   let sizes: Record<string, number> = {};
   /** Every blob a complete push finalizes (configs, layers, chart blobs). */
   let pushed: string[] = [];
 
   before(async () => {
-    [upstream, airgap, second, third] = await Promise.all([
+    [upstream, airgap, second, third, fourth] = await Promise.all([
+      startRegistry(),
       startRegistry(),
       startRegistry(),
       startRegistry(),
@@ -54,13 +57,16 @@ describe('bundle push resumes an interrupted upload', () => {
     proxy = await startProxy({ host: '127.0.0.1', port: airgap.port });
     proxy2 = await startProxy({ host: '127.0.0.1', port: second.port });
     proxy3 = await startProxy({ host: '127.0.0.1', port: third.port });
+    proxy4 = await startProxy({ host: '127.0.0.1', port: fourth.port });
     // Layers of 3.5 chunks, so a cut lands inside a multi-chunk blob.
     fx = await bundleOf(upstream, airgap.host, { images: 2, layerSizes: [Math.round(chunk * 3.5), 90 * 1024] });
     sizes = (await readBundle(fx.bundle)).manifest.blobs;
   });
 
   after(async () => {
-    await Promise.allSettled([upstream, airgap, second, third, proxy, proxy2, proxy3].map((x) => x?.close()));
+    await Promise.allSettled(
+      [upstream, airgap, second, third, fourth, proxy, proxy2, proxy3, proxy4].map((x) => x?.close()),
+    );
     if (fx) rmSync(fx.work, { recursive: true, force: true });
   });
 
@@ -107,6 +113,27 @@ describe('bundle push resumes an interrupted upload', () => {
     const done = finalized(proxy3.requests);
     const blobBytes = done.reduce((n, d) => n + (sizes[d] ?? 0), 0);
     assert.equal(uploadBytes(proxy3.requests), blobBytes, 'every blob byte crossed exactly once');
+  });
+
+  it('a connection cut in a blob sent whole (the default 64 MiB chunk: one PUT) starts that blob over in the same run', async () => {
+    proxy4.cutPutAfter(100 * 1024);
+    const r = await lumen(
+      ['bundle', 'push', fx.bundle, '--registry', proxy4.host, '--plain-http', '--concurrency', '1', '--json'],
+      { LUMEN_REGISTRY_RETRY_BASE_MS: '20' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(proxy4.cuts, 1);
+    assert.ok(JSON.parse(r.stdout).resumes >= 1, 'the upload was started over');
+    assert.equal(proxy4.requests.filter((q) => q.method === 'PATCH').length, 1, 'the blob went again in one PATCH');
+    const done = finalized(proxy4.requests);
+    assert.deepEqual(new Set(done), new Set(pushed));
+    assert.equal(done.length, pushed.length, 'every blob is finalized exactly once');
+    const extra = uploadBytes(proxy4.requests) - done.reduce((n, d) => n + (sizes[d] ?? 0), 0);
+    assert.ok(extra > 0 && extra <= Math.round(chunk * 3.5), `re-sent ${extra} bytes`);
+    const reg = new Registry({ host: fourth.host, plainHttp: true });
+    const { manifest } = await readBundle(fx.bundle);
+    for (const img of manifest.images)
+      assert.equal((await reg.getManifest(img.repository, img.tag)).digest, img.digest);
   });
 
   it('a push that dies mid-blob is finished by the next run without re-sending completed blobs', async () => {

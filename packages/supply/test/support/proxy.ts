@@ -18,6 +18,8 @@ export interface RecordingProxy {
   requests: Recorded[];
   /** Cut the next PATCH after `bytes` body bytes (once). */
   cutPatchAfter(bytes: number): void;
+  /** Cut the next blob upload's closing PUT (one carrying the whole blob) after `bytes` body bytes (once). */
+  cutPutAfter(bytes: number): void;
   /** Drop the `n`-th PATCH from now before it reaches the registry (once): a cut between chunks. */
   dropPatch(n: number): void;
   /** Cut the response of the next blob GET after `bytes` body bytes (once): a download lost mid-blob. */
@@ -31,6 +33,7 @@ export interface RecordingProxy {
 export async function startProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
   const requests: Recorded[] = [];
   let cutAt: number | undefined;
+  let cutMethod = 'PATCH';
   let dropIn: number | undefined;
   let getCutAt: number | undefined;
   const sockets = new Set<Socket>();
@@ -40,6 +43,11 @@ export async function startProxy(target: { host: string; port: number }): Promis
     cuts: 0,
     cutPatchAfter(bytes) {
       cutAt = bytes;
+      cutMethod = 'PATCH';
+    },
+    cutPutAfter(bytes) {
+      cutAt = bytes;
+      cutMethod = 'PUT';
     },
     dropPatch(n) {
       dropIn = n;
@@ -93,8 +101,8 @@ export async function startProxy(target: { host: string; port: number }): Promis
     );
     upstream.on('error', () => res.destroy());
     req.on('data', (chunk: Buffer) => {
-      // The cut applies to the first PATCH whose body reaches `cutAt` bytes, then disarms.
-      if (req.method === 'PATCH' && cutAt !== undefined && rec.bytes + chunk.length >= cutAt) {
+      // The cut applies to the first PATCH (or PUT) whose body reaches `cutAt` bytes, then disarms.
+      if (req.method === cutMethod && cutAt !== undefined && rec.bytes + chunk.length >= cutAt) {
         const part = chunk.subarray(0, Math.max(0, cutAt - rec.bytes));
         cutAt = undefined;
         rec.bytes += part.length;
