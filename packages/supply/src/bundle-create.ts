@@ -201,7 +201,24 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
       } else {
         manifests.push({ bytes: r.bytes, mediaType: r.mediaType });
       }
-      await copyBlobsOf(manifests, registry, repo, item, ensureBlob, signal);
+      // Carry the cosign signature along when upstream has one for the digest lumen carries. It is looked up and
+      // copied beside the image's blobs, not after them: one round trip less per image on the way to the end.
+      const sigTag = signatureTag(r.digest);
+      const copySignature = async () => {
+        if (!(await registry.headManifest(repo, sigTag, signal))) return undefined;
+        const m = await registry.getManifest(repo, sigTag, signal);
+        await putSmall(m.bytes);
+        await copyBlobsOf([m], registry, repo, item, ensureBlob, signal);
+        return m;
+      };
+      // Both settle before an error is thrown, so no write is left running behind it.
+      const [copied, signed] = await Promise.allSettled([
+        copyBlobsOf(manifests, registry, repo, item, ensureBlob, signal),
+        copySignature(),
+      ]);
+      if (copied.status === 'rejected') throw copied.reason;
+      if (signed.status === 'rejected') throw signed.reason;
+      const sig = signed.value;
 
       const entry: BundleImage = {
         name: img.name,
@@ -213,16 +230,10 @@ export async function createBundle(inv: CarryInventory, options: CreateOptions):
         upstreamDigest: r.upstreamDigest,
         mediaType: r.mediaType,
       };
-      // Carry the cosign signature along when upstream has one for the digest lumen carries.
-      const sigTag = signatureTag(r.digest);
-      const sig = await registry.headManifest(repo, sigTag, signal);
       if (sig) {
-        const m = await registry.getManifest(repo, sigTag, signal);
-        await putSmall(m.bytes);
-        await copyBlobsOf([m], registry, repo, item, ensureBlob, signal);
-        entry.signature = { tag: sigTag, digest: m.digest };
+        entry.signature = { tag: sigTag, digest: sig.digest };
         entries.push(
-          indexEntry(m.mediaType, m.digest, m.bytes.length, `${img.airgapPath}:${sigTag}`, 'signature', img.name),
+          indexEntry(sig.mediaType, sig.digest, sig.bytes.length, `${img.airgapPath}:${sigTag}`, 'signature', img.name),
         );
       }
       entries.push(
