@@ -155,7 +155,7 @@ ${caFileUsage}
   --concurrency N       parallel blob uploads (default 8)
   --inventory DIR       inventory for the default registry (default: the repository's inventory/)
   --json                print what was uploaded/mounted/skipped per image and chart on stdout
-Environment: LUMEN_UPLOAD_CHUNK_BYTES (default 16777216), LUMEN_REGISTRY_RETRIES (default 4).
+Environment: LUMEN_UPLOAD_CHUNK_BYTES (default 67108864), LUMEN_REGISTRY_RETRIES (default 4).
 ${exitCodes}`,
   async run(args) {
     const { values, positionals } = parseFlags('bundle push', args, {
