@@ -141,8 +141,15 @@ export class Layout implements BlobSource {
     let bytes = 0;
     let file: FileHandle | undefined;
     let writing: Promise<void> = Promise.resolve();
+    // Heard from now on: the source may fail (a connection cut) while the file is being opened, before the loop
+    // below reads it, and an error nobody listens to is an uncaught exception.
+    let failed: Error | undefined;
+    source.on('error', (err) => {
+      failed ??= err;
+    });
     try {
       file = await open(tmp, 'wx');
+      if (failed) throw failed;
       const out = file;
       // Chunks arrive as the socket or file delivers them (16-64 KiB); writing them 1 MiB at a time, one write
       // in flight while the next batch fills, took a third off the CPU of a 160 MiB download (write per chunk:

@@ -69,6 +69,19 @@ describe('OCI image layout', () => {
     assert.equal((await layout.checkBlob(digest, data.length)).state, 'ok');
   });
 
+  it('a source that fails before its first byte is read (a connection cut at once) rejects; nothing is left', async () => {
+    const layout = await Layout.open(dir, { create: true });
+    const data = randomBytes(10_000);
+    const source = new DigestCheck(digestOf(data), { size: data.length });
+    const written = layout.writeBlobStream(digestOf(data), source, data.length);
+    // While the temporary file is being opened, before anything reads the source: unheard, this error would be an
+    // uncaught exception, and the CLI would exit 70 instead of 3.
+    source.destroy(new Error('other side closed'));
+    await assert.rejects(written, /other side closed/);
+    assert.equal(await layout.blobSize(digestOf(data)), undefined, 'nothing under the digest name');
+    assert.deepEqual(readdirSync(join(dir, '.lumen-tmp')), [], 'no temporary file left');
+  });
+
   it('tells a missing blob from a corrupt one', async () => {
     const layout = await Layout.open(dir);
     const data = Buffer.from('config');
