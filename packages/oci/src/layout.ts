@@ -318,7 +318,8 @@ export async function checkBlobOf(source: BlobSource, digest: string, size?: num
     return { state: 'ok' };
   } catch (err) {
     if (err instanceof OciError && err.code === OciErrorCode.digestMismatch) {
-      return { state: 'corrupt', detail: err.message.replace(/^digest mismatch for [^:]+: /, '') };
+      // The check names the digest (`digest mismatch for sha256:…: <detail>`); the caller names the blob already.
+      return { state: 'corrupt', detail: err.message.replace(`digest mismatch for ${digest}: `, '') };
     }
     throw new OciError(
       OciErrorCode.io,

@@ -50,6 +50,8 @@ describe('bundle verify', () => {
         assert.match(r.message ?? '', new RegExp(`blob ${digest} .*is corrupt`));
         // The message names what the blob belongs to (an image's layer, config or manifest; a chart; a file).
         assert.match(r.message ?? '', new RegExp(`blob ${digest} \\((image|chart|file) [^)]+\\) is corrupt`));
+        // …and names the blob once: the check's own "digest mismatch for <digest>" prefix is not repeated.
+        assert.equal((r.message ?? '').split(digest).length - 1, 1, r.message);
       } finally {
         writeFileSync(file, original);
       }
