@@ -2,20 +2,14 @@
  * `lumen bootstrap …`: what the Ansible roles put on a fresh cluster before Argo CD runs, built from the same
  * component definitions `lumen render` uses (see docs/provisioning.md). The roles copy the output verbatim.
  */
-import { parseArgs } from 'node:util';
-import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
+import { loadInventory } from '@lumen/inventory';
 import type { CommandTable } from '../types.ts';
+import { parse as parseFlags } from './platform.ts';
 
 const platform = () => import('@lumen/platform');
 
-async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    const { PlatformError, PlatformErrorCode } = await platform();
-    throw new PlatformError(PlatformErrorCode.usage, `bootstrap: ${(err as Error).message}`);
-  }
-}
+const parse = <T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) =>
+  parseFlags(args, options, 'bootstrap');
 
 export const commands: CommandTable = {
   'bootstrap helmchart': {
@@ -42,7 +36,7 @@ export const commands: CommandTable = {
       });
       const { bootstrapHelmChart, PlatformError, PlatformErrorCode } = await platform();
       if (!v.component) throw new PlatformError(PlatformErrorCode.usage, 'bootstrap helmchart needs --component NAME');
-      const chart = bootstrapHelmChart(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR), v.component);
+      const chart = bootstrapHelmChart(loadInventory(v.inventory), v.component);
       process.stdout.write(v.path ? `${chart.path}\n` : chart.yaml);
       return 0;
     },
@@ -62,7 +56,7 @@ export const commands: CommandTable = {
     async run(args) {
       const v = await parse(args, { inventory: { type: 'string' } });
       const { bootstrapDns } = await platform();
-      process.stdout.write(bootstrapDns(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)).yaml);
+      process.stdout.write(bootstrapDns(loadInventory(v.inventory)).yaml);
       return 0;
     },
   },
@@ -81,9 +75,7 @@ export const commands: CommandTable = {
     async run(args) {
       const v = await parse(args, { inventory: { type: 'string' } });
       const { registryContents } = await platform();
-      process.stdout.write(
-        `${JSON.stringify(registryContents(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)), null, 2)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(registryContents(loadInventory(v.inventory)), null, 2)}\n`);
       return 0;
     },
   },

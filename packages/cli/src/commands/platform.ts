@@ -12,13 +12,18 @@ const defaultOut = resolve(DEFAULT_INVENTORY_DIR, '..', 'deploy');
 
 const platform = () => import('@lumen/platform');
 
-/** Flags of a platform command (no positionals); a bad one is PLATFORM_USAGE, exit 2. */
-export async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+/** Flags of a platform command (no positionals); a bad one is PLATFORM_USAGE, exit 2, its message after `label: `. */
+export async function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(
+  args: string[],
+  options: T,
+  label?: string,
+) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (err) {
     const { PlatformError, PlatformErrorCode } = await platform();
-    throw new PlatformError(PlatformErrorCode.usage, (err as Error).message);
+    const message = (err as Error).message;
+    throw new PlatformError(PlatformErrorCode.usage, label ? `${label}: ${message}` : message);
   }
 }
 
@@ -47,7 +52,7 @@ export const commands: CommandTable = {
       });
       const { diffDeploy, render, writeDeploy } = await platform();
       const out = resolve(v.out ?? defaultOut);
-      const { files, skipped } = render(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR));
+      const { files, skipped } = render(loadInventory(v.inventory));
       for (const s of skipped) console.error(`lumen: not rendered yet: ${s.component}: ${s.reason}`);
       if (v.check) {
         const diff = diffDeploy(out, files);
@@ -81,7 +86,7 @@ export const commands: CommandTable = {
     async run(args) {
       const v = await parse(args, { inventory: { type: 'string' } });
       const { nodeFirewall } = await platform();
-      process.stdout.write(nodeFirewall(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)));
+      process.stdout.write(nodeFirewall(loadInventory(v.inventory)));
       return 0;
     },
   },

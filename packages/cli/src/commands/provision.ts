@@ -3,7 +3,7 @@
  * (docs/provisioning.md, "Roles: registry, images, k3s"), over @lumen/platform. The roles carry the output to the nodes.
  */
 import { resolve } from 'node:path';
-import { DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
+import { loadInventory } from '@lumen/inventory';
 import type { CommandTable } from '../types.ts';
 import { parse } from './platform.ts';
 
@@ -34,7 +34,7 @@ export const commands: CommandTable = {
     async run(args) {
       const v = await parse(args, { inventory: { type: 'string' } });
       const { ansibleInventory } = await platform();
-      process.stdout.write(ansibleInventory(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR)));
+      process.stdout.write(ansibleInventory(loadInventory(v.inventory)));
       return 0;
     },
   },
@@ -56,7 +56,7 @@ export const commands: CommandTable = {
       const v = await parse(args, { node: { type: 'string' }, inventory: { type: 'string' } });
       const node = await required('provision k3s-config', 'node NAME', v.node);
       const { k3sConfig } = await platform();
-      process.stdout.write(k3sConfig(loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR), node));
+      process.stdout.write(k3sConfig(loadInventory(v.inventory), node));
       return 0;
     },
   },
@@ -101,7 +101,7 @@ export const commands: CommandTable = {
       const arches = (await required('provision node-files', 'arch ARCH', v.arch)).split(',').filter(Boolean);
       const bundle = await required('provision node-files', 'bundle DIR', v.bundle);
       const out = resolve(await required('provision node-files', 'out DIR', v.out));
-      const inv = loadInventory(v.inventory ?? DEFAULT_INVENTORY_DIR, { carry: true });
+      const inv = loadInventory(v.inventory, { carry: true });
       const { readBundle } = await import('@lumen/supply');
       const { layout, manifest } = await readBundle(bundle);
       const files = await nodeFiles({

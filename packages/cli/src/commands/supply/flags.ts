@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type CarryInventory, DEFAULT_INVENTORY_DIR, loadInventory } from '@lumen/inventory';
+import { type CarryInventory, loadInventory } from '@lumen/inventory';
 import { trustCertificates } from '@lumen/oci';
 import { SupplyError, SupplyErrorCode } from '@lumen/supply';
 
@@ -80,7 +80,7 @@ export function usageError(command: string, message: string): SupplyError {
 
 /** The inventory `--inventory DIR` names (default: the repository's `inventory/`), as the supply chain reads it. */
 export function inventoryAt(dir: string | undefined, requireLock: boolean): CarryInventory {
-  return loadInventory(dir ?? DEFAULT_INVENTORY_DIR, { requireLock, carry: true });
+  return loadInventory(dir, { requireLock, carry: true });
 }
 
 /** What `--json` prints: one JSON document on stdout (progress and messages go to stderr). */

@@ -1,6 +1,6 @@
 /** `lumen inventory lock`: every tag and version of the inventory pinned to a digest in lock.yaml. */
 import { join } from 'node:path';
-import { DEFAULT_INVENTORY_DIR, INVENTORY_FILES, loadInventory } from '@lumen/inventory';
+import { INVENTORY_FILES, loadInventory } from '@lumen/inventory';
 import { lockInventory, Progress } from '@lumen/supply';
 import { ExitCode } from '../../errors.ts';
 import type { Command } from '../../types.ts';
@@ -23,7 +23,7 @@ ${exitCodes}`,
   async run(args) {
     const { values } = parseFlags('inventory lock', args, upstreamFlags, false);
     // Entries of names removed from the inventory are dropped by this lock, so they may not stop its load.
-    const inv = loadInventory(values.inventory ?? DEFAULT_INVENTORY_DIR, {
+    const inv = loadInventory(values.inventory, {
       requireLock: false,
       ignoreStaleLock: true,
       carry: true,
