@@ -219,10 +219,12 @@ export async function buildCli(options: BuildOptions): Promise<BuiltExecutable[]
 
 /**
  * In the main script, main.ts's `import('./commands/check.ts')` (and the other {@link HEAVY_COMMANDS}) becomes the
- * matching export of the `lumen-commands.cjs` asset, evaluated once, in this context, on first use. It is given the
- * main script's `require`, which in an executable loads Node's builtins, all that the bundled script asks for.
+ * matching export of the `lumen-commands.cjs` asset. One module of the bundle evaluates the asset, once (the bundle's
+ * module cache keeps it), in this context, on first use; it is given the main script's `require`, which in an
+ * executable loads Node's builtins, all that the bundled script asks for.
  */
 function heavyCommandsFromAsset(): Plugin {
+  const loader = 'lumen-commands-asset';
   return {
     name: 'lumen-heavy-commands',
     setup(b) {
@@ -230,22 +232,20 @@ function heavyCommandsFromAsset(): Plugin {
         const name = HEAVY_COMMANDS[args.path];
         return name && args.kind === 'dynamic-import' ? { path: name, namespace: 'lumen-heavy' } : undefined;
       });
+      b.onResolve({ filter: new RegExp(`^${loader}$`) }, () => ({ path: loader, namespace: 'lumen-heavy' }));
       b.onLoad({ filter: /.*/, namespace: 'lumen-heavy' }, (args) => ({
         loader: 'js',
-        contents: `
-const key = Symbol.for('lumen.commands');
-if (!globalThis[key]) {
-  const sea = require('node:sea');
-  const source = ${JSON.stringify(HEAVY_WRAPPER[0])} + sea.getAsset(${JSON.stringify(HEAVY_ASSET)}, 'utf8') + ${JSON.stringify(HEAVY_WRAPPER[1])};
-  let cachedData;
-  try { cachedData = new Uint8Array(sea.getRawAsset(${JSON.stringify(HEAVY_CACHE_ASSET)})); } catch {}
-  const script = new (require('node:vm').Script)(source, { filename: ${JSON.stringify(HEAVY_ASSET)}, cachedData });
-  if (cachedData && script.cachedDataRejected) process.emitWarning(${JSON.stringify(`${HEAVY_CACHE_ASSET}: V8 rejected the code cache`)});
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, require, module, __filename, __dirname);
-  globalThis[key] = module.exports;
-}
-module.exports = globalThis[key][${JSON.stringify(args.path)}];
+        contents:
+          args.path !== loader
+            ? `module.exports = require(${JSON.stringify(loader)})[${JSON.stringify(args.path)}];`
+            : `
+const sea = require('node:sea');
+const source = ${JSON.stringify(HEAVY_WRAPPER[0])} + sea.getAsset(${JSON.stringify(HEAVY_ASSET)}, 'utf8') + ${JSON.stringify(HEAVY_WRAPPER[1])};
+let cachedData;
+try { cachedData = new Uint8Array(sea.getRawAsset(${JSON.stringify(HEAVY_CACHE_ASSET)})); } catch {}
+const script = new (require('node:vm').Script)(source, { filename: ${JSON.stringify(HEAVY_ASSET)}, cachedData });
+if (cachedData && script.cachedDataRejected) process.emitWarning(${JSON.stringify(`${HEAVY_CACHE_ASSET}: V8 rejected the code cache`)});
+script.runInThisContext()(module.exports, require, module, __filename, __dirname);
 `,
       }));
     },
